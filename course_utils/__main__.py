@@ -1,0 +1,95 @@
+"""Command line: `python -m course_utils build-exercises | execute | install-kernel | lab | env`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import exercise_builder, lab
+
+
+def _build(args: argparse.Namespace) -> int:
+    root = Path(args.root)
+    try:
+        if args.check:
+            drift = exercise_builder.check_all(root)
+            for item in drift:
+                print(f"drift: {item}", file=sys.stderr)
+            if drift:
+                print(
+                    f"{len(drift)} exercise notebook(s) out of date; "
+                    "run `python -m course_utils build-exercises`",
+                    file=sys.stderr,
+                )
+                return 1
+            print("exercises/ matches solutions/")
+            return 0
+        for path in exercise_builder.build_all(root):
+            print(f"wrote {path}")
+        return 0
+    except exercise_builder.BuildError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _lab(args: argparse.Namespace) -> int:
+    lab.install_kernel()
+    command = lab.lab_command(args.extra)
+    os.execv(command[0], command)
+    return 0  # not reached
+
+
+def _env(args: argparse.Namespace) -> int:
+    from .environment import check_environment
+
+    report = check_environment()
+    print(repr(report))
+    return 0 if report.ok else 1
+
+
+def _execute(args: argparse.Namespace) -> int:
+    import nbformat
+
+    from .execute import clean_for_git, run_notebook
+
+    paths = [Path(p) for p in args.paths] or sorted((lab.ROOT / "notebooks").glob("*.ipynb"))
+    # Checks run by lectures must not count as the instructor's own progress.
+    os.environ.setdefault("COURSE_PROGRESS_FILE", os.devnull)
+    failed = 0
+    for path in paths:
+        run = run_notebook(path, timeout=args.timeout)
+        if run.error:
+            failed += 1
+            print(f"{path}: NOT written, {run.error}", file=sys.stderr)
+            continue
+        nbformat.write(clean_for_git(run.notebook), path)
+        print(f"{path}: executed in {run.seconds:.1f} s")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_utils")
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build-exercises", help="generate exercises/ from solutions/")
+    build.add_argument("--check", action="store_true", help="report drift, write nothing")
+    build.add_argument("--root", default=str(lab.ROOT), help="the course folder")
+    build.set_defaults(func=_build)
+    kernel = sub.add_parser("install-kernel", help="register the course kernel in this environment")
+    kernel.set_defaults(func=lambda a: print(f"installed {lab.install_kernel()}") or 0)
+    server = sub.add_parser("lab", help="start JupyterLab on the course")
+    server.add_argument("extra", nargs=argparse.REMAINDER, help="extra server flags")
+    server.set_defaults(func=_lab)
+    env = sub.add_parser("env", help="compare this environment with the course pins")
+    env.set_defaults(func=_env)
+    execute = sub.add_parser("execute", help="re-execute lecture notebooks in place")
+    execute.add_argument("paths", nargs="*", help="notebooks (default: notebooks/*.ipynb)")
+    execute.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    execute.set_defaults(func=_execute)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
