@@ -7,6 +7,15 @@ import numpy as np
 from ..checking import Exercise, Mistake, WrongAnswer, as_array, call_learner
 
 LESSON = "00_start_here"
+TITLE = "Start here"
+OBJECTIVES = [
+    "find your way around the course: lectures, exercises, solutions;",
+    "confirm that your environment is the one the course is tested on;",
+    "use a graded check: `check()`, `hint()`, `solution()`, and see your `progress()`.",
+]
+PREREQUISITES = "Python and NumPy basics. No Keras knowledge yet."
+MINUTES = 10
+EXERCISE_MINUTES = 5
 
 # (batch of token ids, pad_id): post- and pre-padding, an empty row, and a pad_id that is not 0.
 _CASES = [
