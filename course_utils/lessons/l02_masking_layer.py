@@ -96,7 +96,7 @@ def _grade_predicted_mask(answer) -> str:
     if got.dtype.kind != "b":
         raise Mistake("write the mask with True and False (a mask is boolean), not numbers")
     if np.array_equal(got, expected):
-        return "that is exactly the mask `Masking` computes; the next cell confirms it."
+        return "that is exactly the mask `Masking` computes."
     diagnoses = [
         (
             _INVERTED,
