@@ -181,6 +181,7 @@ def _eval_cases():
     x, y_true, mask = padded_feature_batch([3, 5], steps=5, features=2, seed=4)
     x[~mask] = -1.0  # padded with -1 ...
     x[1, 2] = 0.0  # ... so this real all-zero step stays unmasked
+    x[0, 0] = [-1.0, 0.3]  # one feature equal to -1: not masked
     second = (x, y_true, rng.uniform(0.05, 0.95, size=y_true.shape).astype("float32"), -1.0)
     return [first, second]
 
