@@ -298,8 +298,8 @@ def __course_grade(nonce, lesson, package_dir, call_timeout):
 
     for name in [n for n in list(sys.modules) if ours(n)]:
         del sys.modules[name]
-    try:
-        from keras.src.saving import object_registration as reg
+    try:  # only if the notebook loaded Keras: importing it here would cost seconds
+        reg = sys.modules["keras.src.saving.object_registration"]
         for table in (reg.GLOBAL_CUSTOM_OBJECTS, reg.GLOBAL_CUSTOM_NAMES):
             for key in [k for k, v in table.items() if ours(getattr(v, "__module__", "") or "") or ours(str(getattr(k, "__module__", "")))]:
                 del table[key]
