@@ -118,13 +118,14 @@ class KernelStartError(Exception):
 class Kernel:
     """A course kernel with a resident-memory watchdog and time-limited cell execution."""
 
-    def __init__(self, name: str, cwd: Path, env: dict, limits: Limits):
+    def __init__(self, name: str, cwd: Path, env: dict, limits: Limits, sockets: Path):
         from jupyter_client.manager import KernelManager
 
         self.limits = limits
         self.killed_for: str | None = None
         self.peak_mb = 0.0
-        self.km = KernelManager(kernel_name=name)
+        # Unix sockets, not TCP: parallel kernels cannot race for the same free ports.
+        self.km = KernelManager(kernel_name=name, transport="ipc", ip=str(sockets))
         try:
             self.km.start_kernel(cwd=str(cwd), env=env)
             self.kc = self.km.client()
@@ -433,13 +434,23 @@ def grade(job: dict) -> dict:
                 MPLBACKEND="Agg",
                 PYTHONDONTWRITEBYTECODE="1",
             )
-            try:
-                kernel = Kernel(job.get("kernel", "masking-course"), run_dir, env, limits)
-            except KernelStartError as exc:
+            kernel, start_error = None, None
+            for start_try in range(3):  # a kernel that does not start is the machine's problem
+                try:
+                    sockets = workdir / f"k{attempt}-{start_try}"
+                    kernel = Kernel(
+                        job.get("kernel", "masking-course"), run_dir, env, limits, sockets
+                    )
+                    break
+                except KernelStartError as exc:
+                    start_error = exc
+                    if "NoSuchKernel" in str(exc):
+                        break
+            if kernel is None:
                 return _result(
                     job,
                     started,
-                    error=f"the grading kernel did not start ({exc})",
+                    error=f"the grading kernel did not start ({start_error})",
                     infrastructure=True,
                 )
             died_at = None

@@ -4,8 +4,8 @@
 `<sha256>`, written atomically as soon as it is graded. A second run over the same output
 folder skips every submission whose hash is already there, so an interrupted run resumes
 without regrading or losing anything; identical notebooks are graded once. Each result also
-records a fingerprint of the installed course_utils sources: after a change to the checks,
-old results no longer match and are graded again.
+records a fingerprint of the course_utils sources that decide a grade: after a change to the
+checks, old results no longer match and are graded again.
 """
 
 from __future__ import annotations
@@ -23,11 +23,30 @@ def content_key(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# Sources that cannot change a grade (reports, commands, tools for authors).
+_NOT_GRADING = {
+    "__main__.py",
+    "bench.py",
+    "execute.py",
+    "exercise_builder.py",
+    "lab.py",
+    "grading/batch.py",
+    "grading/cli.py",
+    "grading/guide.py",
+    "grading/report.py",
+    "grading/shard.py",
+    "grading/store.py",
+}
+
+
 @lru_cache(maxsize=1)
 def fingerprint() -> str:
-    """A hash of every course_utils source file (checks and grader alike)."""
+    """A hash of the course_utils sources that decide a grade: the checks, the lessons and
+    the helpers they use, and the runner (everything but `_NOT_GRADING`)."""
     digest = hashlib.sha256()
     for path in sorted(PACKAGE.rglob("*.py")):
+        if path.relative_to(PACKAGE).as_posix() in _NOT_GRADING:
+            continue
         digest.update(path.relative_to(PACKAGE).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
