@@ -18,6 +18,14 @@ from .runner import Limits
 DEFAULT_OUT = "grades"
 
 
+def _cores() -> int:
+    """The cores this process may use (a container's or Slurm's share, not the whole host)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # macOS
+        return os.cpu_count() or 1
+
+
 def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
     d = Limits()
     parser.add_argument("inputs", nargs="+", help="folders and/or notebook files of submissions")
@@ -26,7 +34,7 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
         "-j",
         "--jobs",
         type=int,
-        default=os.cpu_count() or 1,
+        default=_cores(),
         help="submissions graded at once (default: the machine's cores)",
     )
     parser.add_argument(

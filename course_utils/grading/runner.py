@@ -254,9 +254,16 @@ class Kernel:
             pass
 
     def shutdown(self) -> None:
+        """Stop the kernel and any process the learner's code started from it."""
+        import psutil
+
         stop = getattr(self, "_stop", None)
         if stop is not None:
             stop.set()
+        try:
+            children = psutil.Process(self.pid).children(recursive=True) if self.pid else []
+        except psutil.Error:
+            children = []
         try:
             self.kc.stop_channels()
         except Exception:
@@ -265,6 +272,11 @@ class Kernel:
             self.km.shutdown_kernel(now=True)
         except Exception:
             self.kill()
+        for child in children:
+            try:
+                child.kill()
+            except psutil.Error:
+                pass
 
 
 # --------------------------------------------------------------------------- grader cells
