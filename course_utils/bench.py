@@ -123,6 +123,30 @@ def make_class(folder: Path, size: int) -> list[tuple[Path, str]]:
     return made
 
 
+def _misgraded(made: list[tuple[Path, str]], entries, out: Path) -> list[str]:
+    """Generated submissions whose grades are not what their kind implies."""
+    from .grading.store import Store
+
+    store = Store(out)
+    kinds = {path.resolve(): kind for path, kind in made}
+    wrong = []
+    for entry in entries:
+        result = store.get(entry.key) or {}
+        statuses = [c["status"] for c in result.get("checks", [])]
+        kind = kinds[entry.path]
+        ok = (
+            bool(statuses)
+            and {
+                "solution": all(s == "passed" for s in statuses),
+                "wrong": "failed" in statuses,
+                "untouched": all(s == "not attempted" for s in statuses),
+            }[kind]
+        )
+        if not ok:
+            wrong.append(f"{entry.submission} ({kind}: {statuses or result.get('error')})")
+    return wrong
+
+
 def bench_grading(size: int) -> int:
     from .grading.batch import grade_all
     from .grading.collect import collect
@@ -159,6 +183,12 @@ def bench_grading(size: int) -> int:
                 f"{f'grade --jobs {jobs}':<40} {walls[jobs]:>8.1f} s "
                 f"{60 * size / walls[jobs]:>8.1f} /min"
             )
+        wrong = _misgraded(made, entries, Path(tmp) / "grades-1")
+        print(
+            "grades match the generated class (solutions pass, wrong answers fail, untouched "
+            "are not attempted): " + ("yes" if not wrong else f"NO: {', '.join(wrong)}")
+        )
+        failures += len(wrong)
         overhead = (walls[1] - bare) / size
         print(
             f"{'grader overhead per submission':<40} {overhead:>8.2f} s "
