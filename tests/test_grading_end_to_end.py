@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
-LIMITS = ["--cell-timeout", "6", "--notebook-timeout", "10", "--memory-mb", "1500"]
+LIMITS = ["--cell-timeout", "6", "--notebook-timeout", "12", "--memory-mb", "600"]
 
 
 def _tree(folder: Path) -> dict[str, str]:
@@ -144,7 +144,7 @@ def test_a_cell_that_kills_the_kernel_is_skipped_on_a_second_run(graded):
 def test_the_memory_limit_stops_the_kernel(graded):
     row = one(graded, "lou")
     assert row["status"] == "passed"
-    assert "used more than 1500 MB of memory" in row["notes"]
+    assert "used more than 600 MB of memory" in row["notes"]
 
 
 def test_output_flooding_is_counted_not_kept(graded):
@@ -169,7 +169,7 @@ def test_the_notebook_time_budget_skips_the_remaining_cells(graded):
     row = one(graded, "sam")
     assert row["status"] == "not attempted"
     assert "was not run: the notebook had used up its time budget" in row["message"]
-    assert "the notebook used up its 10 s" in row["notes"]
+    assert "the notebook used up its 12 s" in row["notes"]
 
 
 def test_shell_escapes_are_not_run(graded):
