@@ -52,7 +52,7 @@ class Limits:
     cell_timeout: float = 60.0
     notebook_timeout: float = 300.0
     grade_timeout: float = 120.0
-    call_timeout: float = 10.0  # one call of a learner's function inside a check
+    call_timeout: float = 20.0  # one call of a learner's function in a check (the course default)
     memory_mb: int = 4096
     kernel_start_timeout: float = 120.0
     max_attempts: int = 3
