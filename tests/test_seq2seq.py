@@ -162,3 +162,22 @@ def test_naive_training_predicts_the_end_token_and_mask_zero_repairs_it():
     assert fixed.metrics["end_token_rate"] < 0.05
     assert fixed.metrics["real_token_accuracy"] > 0.5
     assert fixed.metrics["exact_match"] > baseline.metrics["exact_match"] + 0.4
+
+
+def test_train_accepts_a_custom_loss_and_per_timestep_sample_weight():
+    import keras
+
+    def argmax_weighted_loss(y_true, y_pred):
+        # the shape of lesson 07's loss: a constant weight from an argmax condition
+        base = keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+        predicted = keras.ops.cast(keras.ops.argmax(y_pred, axis=-1), "int32")
+        return base * (1.0 + keras.ops.cast(predicted == s.CONFIG.n_symbols + 1, "float32"))
+
+    data = s.make_task(64, seed=2)
+    model = s.build_model(data.vocab_size, units=4, embed_dim=2)
+    weights = s.timestep_sample_weight(data.targets, {data.end_id: 0.5})
+    history, seconds = s.train(
+        model, data, epochs=2, seed=1, sample_weight=weights, loss=argmax_weighted_loss
+    )
+    assert len(history["loss"]) == 2 and np.all(np.isfinite(history["loss"]))
+    assert seconds > 0
