@@ -86,7 +86,9 @@ def test_skip_weight_is_zero_only_on_correct_start_and_end_tokens():
 def test_argmax_loss_is_the_weighted_crossentropy_averaged_over_every_step():
     weight = np.asarray(losses.argmax_skip_weight(Y_NAIVE, P_NAIVE, START, END))
     expected = np.mean(_np_ce(Y_NAIVE, P_NAIVE) * weight)
-    np.testing.assert_allclose(losses.argmax_loss(Y_NAIVE, P_NAIVE, START, END), expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        losses.argmax_loss(Y_NAIVE, P_NAIVE, START, END), expected, rtol=1e-5
+    )
 
 
 def test_no_gradient_flows_through_the_argmax_weight():
