@@ -8,6 +8,7 @@ training that still reads padding as the answer does not.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cache
 
@@ -142,7 +143,13 @@ def run(name: str, seed: int = 0, *, config=None) -> CapstoneRun:
     history, seconds = seq2seq.train(
         model, train, seed=seed, sample_weight=sample_weight, loss=loss, config=config
     )
-    probs = model.predict(test.inputs, batch_size=256, verbose=0)
+    tf_logger = logging.getLogger("tensorflow")
+    level = tf_logger.level
+    tf_logger.setLevel(logging.ERROR)  # each variant is a new model: no "retracing" warnings
+    try:
+        probs = model.predict(test.inputs, batch_size=256, verbose=0)
+    finally:
+        tf_logger.setLevel(level)
     return CapstoneRun(
         name=name,
         seed=seed,
@@ -330,9 +337,31 @@ MASK_ZERO_ON_NAIVE = (
     "every id moves up by one) and build the model with the fixed vocabulary size"
 )
 CLASS_WEIGHT_IN_FIT = (
-    "`fit(class_weight=...)` does not work for sequence targets in Keras 3 (lesson 06); pass a "
-    "per-step `sample_weight` of shape (batch, time) instead"
+    "training failed on a shape mismatch in the loss weights: `fit(class_weight=...)` does not "
+    "work for sequence targets in Keras 3 (lesson 06), and a `sample_weight` must have shape "
+    "(batch, time). Pass a per-step `sample_weight` instead"
 )
+# What Keras raises when per-sequence weights meet per-step losses (at trace time or at run time).
+_WEIGHT_SHAPE_SIGNS = ("Incompatible shapes", "Dimensions must be equal", "0-dimensional arrays")
+
+
+class WeightShapeError(Exception):
+    """The learner's training failed on loss weights of the wrong shape (read from the whole
+    error text, which `call_learner` would cut to its first line)."""
+
+
+def _naming_weight_errors(fn):
+    def repair_(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except NotImplementedError:
+            raise
+        except Exception as exc:
+            if any(sign in str(exc) for sign in _WEIGHT_SHAPE_SIGNS):
+                raise WeightShapeError() from None
+            raise
+
+    return repair_
 
 
 @cache
@@ -356,13 +385,16 @@ def measure_repair(model, test):
 def _grade_repair(fn) -> str:
     import keras
 
+    if not callable(fn):
+        call_learner(fn)  # raises the usual "expected a function" sentence
     train, test = check_split()
     try:
         # Training takes seconds; the limit still stops a function that never returns.
-        model = call_learner(fn, train, seed=0, timeout=checking.DEFAULT_CALL_TIMEOUT * 6)
+        model = call_learner(
+            _naming_weight_errors(fn), train, seed=0, timeout=checking.DEFAULT_CALL_TIMEOUT * 6
+        )
     except Mistake as mistake:
-        text = str(mistake)
-        if "Dimensions must be equal" in text or "0-dimensional arrays" in text:
+        if "WeightShapeError" in str(mistake):
             raise Mistake(CLASS_WEIGHT_IN_FIT) from None
         raise
     if model is None:
