@@ -1,0 +1,97 @@
+"""Lesson 08: the capstone's claims hold on more seeds than the notebook runs, its runner agrees
+with `seq2seq.run_variant`, and the repair check accepts every fix and rejects the broken model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from course_utils import checking, losses, seq2seq
+from course_utils.lessons import l08_capstone as capstone
+
+# The notebook runs seed 0; these reruns keep its prose true on other seeds.
+OTHER_SEEDS = (1, 2)
+
+
+@pytest.fixture(autouse=True)
+def _deterministic_ops():
+    tf.config.experimental.enable_op_determinism()
+
+
+@pytest.mark.parametrize("seed", OTHER_SEEDS)
+def test_capstone_claims_hold_on_other_seeds(seed):
+    runs = {name: capstone.run(name, seed) for name in capstone.VARIANTS}
+    failed = [c for c, ok in capstone.verdict_claims(runs).items() if not ok]
+    failed += [c for c, ok in capstone.position_claims(runs).items() if not ok]
+    measured = {name: {k: round(v, 3) for k, v in r.metrics.items()} for name, r in runs.items()}
+    assert not failed, f"seed {seed}: {failed}; measured {measured}"
+
+
+def test_capstone_runner_reproduces_run_variant():
+    small = seq2seq.TaskConfig(n_train=128, n_test=64, epochs=1)
+    ours = capstone.run("class_weight", 0, config=small)
+    theirs = seq2seq.run_variant("class_weight", 0, config=small)
+    assert ours.metrics == pytest.approx(theirs.metrics)
+    assert ours.history["loss"] == pytest.approx(theirs.history["loss"])
+
+
+def test_capstone_rejects_unknown_variants():
+    with pytest.raises(ValueError, match="unknown variant"):
+        capstone.run("dropout")
+
+
+def _repair_with_mask_and_class_weight(train, seed=0):
+    fixed = seq2seq.to_fixed(train)
+    model = seq2seq.build_model(fixed.vocab_size, mask_zero=True, seed=seed)
+    weights = seq2seq.class_weight_dict(fixed.targets[fixed.mask], fixed.end_id, fixed.vocab_size)
+    sample_weight = seq2seq.timestep_sample_weight(fixed.targets, weights)
+    seq2seq.train(model, fixed, seed=seed, sample_weight=sample_weight)
+    return model
+
+
+def _repair_with_argmax_loss(train, seed=0):
+    model = seq2seq.build_model(train.vocab_size, seed=seed)
+    seq2seq.train(
+        model, train, seed=seed, loss=losses.make_argmax_loss(train.start_id, train.end_id)
+    )
+    return model
+
+
+def _repair_exercise():
+    return {ex.name: ex for ex in capstone.EXERCISES}["repair"]
+
+
+def test_the_repair_check_accepts_the_mask_with_class_weights_on_top(progress_file):
+    result = _repair_exercise().check(_repair_with_mask_and_class_weight)
+    assert result.status is checking.Status.PASSED, result.message
+
+
+def test_the_repair_check_rejects_the_argmax_loss_alone_naming_the_encoder(progress_file):
+    result = _repair_exercise().check(_repair_with_argmax_loss)
+    assert result.status is checking.Status.FAILED
+    assert "encoder still reads the padding" in result.message
+
+
+def test_the_repair_threshold_sits_between_the_broken_model_and_the_mask():
+    train, test = capstone.check_split()
+    broken = capstone.measure_repair(capstone.broken_model(train), test)
+    fixed = capstone.measure_repair(capstone.repair(train), test)
+    low, high = broken["real_token_accuracy"], fixed["real_token_accuracy"]
+    assert low + 0.2 <= capstone.REPAIR_MIN_ACCURACY <= high - 0.2, (low, high)
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_every_diagnosis_misconception_differs_from_the_right_answer(case):
+    y_true, y_pred, lengths, end_id = capstone._diagnosis_cases()[case]
+    rate = capstone.end_token_rate(y_pred, lengths, end_id)
+    for wrong in (
+        capstone._rate_all_steps,
+        capstone._rate_with_end_position,
+        capstone._rate_over_batch,
+    ):
+        assert not np.isclose(wrong(y_pred, lengths, end_id), rate), wrong.__name__
+    accuracy = capstone.per_position_accuracy(y_true, y_pred, lengths)
+    assert np.all(np.isfinite(accuracy))
+    for wrong in (capstone._position_with_padding, capstone._position_over_all_sequences):
+        assert not np.allclose(wrong(y_true, y_pred, lengths), accuracy), wrong.__name__
