@@ -1,4 +1,5 @@
-"""Command line: `python -m course_utils build-exercises | execute | install-kernel | lab | env`."""
+"""Command line: `python -m course_utils build-exercises | execute | install-kernel | lab | env |
+grade | merge | guide`."""
 
 from __future__ import annotations
 
@@ -87,6 +88,17 @@ def main(argv: list[str] | None = None) -> int:
     execute.add_argument("paths", nargs="*", help="notebooks (default: notebooks/*.ipynb)")
     execute.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     execute.set_defaults(func=_execute)
+    from .grading import cli as grading_cli
+
+    grade = sub.add_parser("grade", help="grade submitted exercise notebooks")
+    grading_cli.add_grade_arguments(grade)
+    grade.set_defaults(func=grading_cli.run_grade)
+    merge = sub.add_parser("merge", help="combine the output folders of sharded grading runs")
+    grading_cli.add_merge_arguments(merge)
+    merge.set_defaults(func=grading_cli.run_merge)
+    guide = sub.add_parser("guide", help="regenerate the data sections of instructor/README.md")
+    grading_cli.add_guide_arguments(guide)
+    guide.set_defaults(func=grading_cli.run_guide)
     args = parser.parse_args(argv)
     return args.func(args)
 

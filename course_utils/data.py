@@ -61,3 +61,20 @@ def char_reversal_task(words: list[str] | None = None, maxlen: int = 4):
     x = one_hot_chars(words, maxlen)
     y_true = one_hot_chars([w[::-1] for w in words], maxlen)
     return x, y_true
+
+
+def padded_feature_batch(lengths, steps: int, features: int = 3, *, seed: int = 0):
+    """A post-padded batch of real-valued sequences with a 0/1 label on every step.
+
+    Real steps hold features in [0.1, 1.0), so no real step is all zero; padded steps are all
+    zero (what `Masking(0.)` masks). Labels are drawn for every step, padding included, because
+    the question is whether the loss ignores the labels of masked steps.
+    Returns `(x, y_true, mask)`: `(batch, steps, features)`, `(batch, steps, 1)`, `(batch, steps)`.
+    """
+    lengths = np.asarray(lengths)
+    rng = np.random.default_rng(seed)
+    mask = np.arange(steps)[None, :] < lengths[:, None]
+    x = rng.uniform(0.1, 1.0, size=(len(lengths), steps, features)).astype("float32")
+    x[~mask] = 0.0
+    y_true = rng.integers(0, 2, size=(len(lengths), steps, 1)).astype("float32")
+    return x, y_true, mask

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,12 +38,18 @@ def run_notebook(
     allow_errors: bool = False,
 ) -> Run:
     """Execute `path` top to bottom in a fresh kernel (working directory: its folder)."""
+    from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     nb = nbformat.read(path, as_version=4)
+    sockets = tempfile.mkdtemp(prefix="course-kernel-")
+    # Unix sockets, not TCP ports: kernels started in parallel cannot race for the same port
+    # (a lost race kills the kernel at start and leaves the client waiting forever).
+    km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=f"{sockets}/k")
     client = NotebookClient(
         nb,
+        km=km,
         timeout=timeout,
         kernel_name=kernel_name,
         allow_errors=allow_errors,
@@ -57,6 +65,8 @@ def run_notebook(
         error = f"a cell ran longer than {timeout} seconds"
     except DeadKernelError:
         error = "the kernel died"
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     return Run(nb, time.perf_counter() - start, error)
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
+import nbval.kernel
 import pytest
+from jupyter_client.manager import KernelManager
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -14,6 +17,34 @@ ROOT = Path(__file__).resolve().parent.parent
 _PROGRESS_DIR = tempfile.mkdtemp(prefix="course-test-progress-")
 os.environ["COURSE_PROGRESS_FILE"] = str(Path(_PROGRESS_DIR) / "progress.jsonl")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+_SOCKET_DIRS: list[str] = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for folder in _SOCKET_DIRS:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class _UnixSocketKernelManager(KernelManager):
+    """nbval's kernels on Unix sockets instead of TCP ports.
+
+    Under pytest-xdist two workers start kernels at once; with TCP both may pick the same free
+    port, one kernel dies at start and its client waits forever. Unix socket paths cannot collide.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("transport", "ipc")
+        if "ip" not in kwargs:
+            folder = tempfile.mkdtemp(prefix="nbval-kernel-")
+            _SOCKET_DIRS.append(folder)
+            kwargs["ip"] = folder + "/k"
+        kwargs.setdefault("transport", "ipc")
+        super().__init__(**kwargs)
+
+
+nbval.kernel.KernelManager = _UnixSocketKernelManager
 
 
 @pytest.fixture

@@ -1,0 +1,463 @@
+"""A seeded toy seq2seq task that reproduces "my seq2seq model only predicts the end token".
+
+The task: reverse a short sequence of symbols. Most sequences are short and every target is
+padded to one fixed length, so most target positions are padding. Padded the naive way (the end
+token repeated, `[y1, y2, end, end, end, ...]`) and trained with plain sparse categorical
+crossentropy, an Embedding + LSTM encoder-decoder learns to predict the end token at real
+positions too. The fixes of lessons 05-08 train on the same data and seeds.
+
+API (shapes: `n` sequences, `time = config.max_len + 1` steps)
+
+Data
+- `TaskConfig`: the task's sizes (symbols, maximum length, length distribution); `CONFIG` is the
+  course's configuration, the one that shows the failure on every seed tried.
+- `make_task(n, seed, encoding="naive")` -> `Seq2SeqData` with
+  `encoder_inputs` (n, time), `decoder_inputs` (n, time) (teacher forcing: start token, then
+  the targets shifted right by one), `targets` (n, time), `lengths` (n,) (real tokens before the
+  end token), `start_id`, `end_id`, `pad_id`, `vocab_size`, `encoding`, and the properties
+  `mask` (n, time) (True on real target positions: the tokens and the one end token) and
+  `token_mask` (n, time) (True on the tokens only, end excluded). The same `seed` gives the same
+  sequences in both encodings.
+  - "naive": symbols are ids `0..S-1`, start `S`, end `S+1`; targets are padded by repeating the
+    end token, so `pad_id == end_id`; `vocab_size = S + 2`.
+  - "fixed" (fix 1): id 0 is reserved for padding and every id is shifted up by one: symbols
+    `1..S`, start `S+1`, end `S+2`; one end token, then 0s; `pad_id = 0`; `vocab_size = S + 3`.
+    The decoder inputs hold 0 from the end position on, so `decoder_inputs != 0` is exactly
+    `mask` and `Embedding(mask_zero=True)` masks precisely the padded target positions.
+- `make_split(seed, encoding="naive")` -> `(train, test)`: `CONFIG.n_train` and `CONFIG.n_test`
+  sequences from two independent streams of `seed`.
+- `to_fixed(data)`: the fixed encoding of naive data (same sequences).
+
+Models and training
+- `build_model(vocab_size, *, mask_zero=False, seed=0, embed_dim=..., units=...)`: an
+  uncompiled Embedding + LSTM encoder-decoder, inputs `[encoder_inputs, decoder_inputs]`, output
+  probabilities (batch, time, vocab_size). `mask_zero=True` masks id 0 in both embeddings.
+- `train(model, data, epochs=None, seed=0, sample_weight=None, loss=None)` -> `TrainResult`
+  `(history, seconds)`: compiles (Adam, `loss` or sparse categorical crossentropy, no metrics)
+  and fits on `data` with teacher forcing, seeded. `sample_weight` is (n, time) or (n,).
+  `history` is `{"loss": [...]}`, one value per epoch.
+- `predict_ids(model, data)` -> (n, time) argmax ids under teacher forcing.
+
+Metrics (padding never counts; `y_pred` may be ids (n, time) or probabilities (n, time, vocab))
+- `real_token_accuracy(y_true, y_pred, lengths)`: accuracy over the tokens (end excluded).
+- `end_token_rate(y_pred, lengths, end_id)`: the fraction of real, non-end target positions
+  where the model predicts the end token. Its true value is 0.
+- `end_position_accuracy(y_pred, lengths, end_id)`: fraction of sequences whose end token is
+  predicted at the right position.
+- `exact_match(y_true, y_pred, lengths)`: fraction of sequences whose every real position
+  (tokens and the end token) is right.
+- `evaluate(model, data)` -> `dict` of the four metrics above (names as `METRICS`).
+
+Fixes and the capstone
+- `class_weight_dict(y_true, end_id, vocab_size)`: every class 1.0, the end token
+  `ratio = mean count of the other classes present / end-token count` (counted over all
+  timesteps).
+- `timestep_sample_weight(y_true, class_weight)` -> (n, time) float32: each position weighted by
+  its target's class weight (the working replacement of `fit(class_weight=...)`).
+- `run_variant(name, seed, *, loss=None, epochs=None)` -> `VariantResult` (name, seed, metrics,
+  history, seconds, model): trains and measures one of `VARIANTS` ("baseline", "mask_zero",
+  "class_weight", "custom_loss") on `make_split(seed)`, metrics on the test split.
+  "custom_loss" is the naive set-up trained with the `loss` you pass (lesson 07's loss).
+
+With `CONFIG` (50 symbols, lengths 1-7 skewed short, padded to 16 steps, 2000 training
+sequences, 6 epochs, LSTM 64 units) the baseline predicts the end token at every real position
+after the first on each seed tried (0-4), while the mask_zero model learns most real tokens;
+tests/test_seq2seq.py holds the margins. Training one model takes seconds on 2 CPU cores.
+Call `tf.config.experimental.enable_op_determinism()` first for run-to-run identical numbers.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
+
+import numpy as np
+
+NAIVE = "naive"
+FIXED = "fixed"
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """Sizes of the toy task and of its model. Lengths are drawn from `length_probs`
+    (index i = probability of length i + 1), skewed to short sequences, while every target is
+    padded to `max_len + 1` steps: most target steps are padding (about 80% with `CONFIG`)."""
+
+    n_symbols: int = 50
+    max_len: int = 15
+    length_probs: tuple[float, ...] = (0.45, 0.25, 0.12, 0.08, 0.05, 0.03, 0.02)
+    n_train: int = 2000
+    n_test: int = 500
+    embed_dim: int = 16
+    units: int = 64
+    epochs: int = 6
+    batch_size: int = 64
+    learning_rate: float = 0.01
+
+    def __post_init__(self):
+        if not 1 <= len(self.length_probs) <= self.max_len:
+            raise ValueError("length_probs must give 1 to max_len probabilities")
+
+    @property
+    def time(self) -> int:
+        """Steps per target: the longest sequence plus its end token."""
+        return self.max_len + 1
+
+
+CONFIG = TaskConfig()
+
+
+@dataclass(frozen=True)
+class Seq2SeqData:
+    """One encoded data set; every array has `n` rows and `time` columns (lengths: (n,))."""
+
+    encoder_inputs: np.ndarray  # (n, time) int32
+    decoder_inputs: np.ndarray  # (n, time) int32: start token, then targets shifted right
+    targets: np.ndarray  # (n, time) int32
+    lengths: np.ndarray  # (n,) int32: real tokens before the end token
+    start_id: int
+    end_id: int
+    pad_id: int
+    vocab_size: int
+    encoding: str
+
+    @property
+    def mask(self) -> np.ndarray:
+        """(n, time) bool: True on real target positions (the tokens and the end token)."""
+        steps = np.arange(self.targets.shape[1])
+        return steps[None, :] <= self.lengths[:, None]
+
+    @property
+    def token_mask(self) -> np.ndarray:
+        """(n, time) bool: True on the real tokens only (the end position excluded)."""
+        steps = np.arange(self.targets.shape[1])
+        return steps[None, :] < self.lengths[:, None]
+
+    @property
+    def inputs(self) -> list[np.ndarray]:
+        """`[encoder_inputs, decoder_inputs]`, the model's two inputs."""
+        return [self.encoder_inputs, self.decoder_inputs]
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def take(self, rows) -> Seq2SeqData:
+        """The subset `rows` (a slice or an index array) of this data set."""
+        return replace(
+            self,
+            encoder_inputs=self.encoder_inputs[rows],
+            decoder_inputs=self.decoder_inputs[rows],
+            targets=self.targets[rows],
+            lengths=self.lengths[rows],
+        )
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _sequences(n: int, seed: int, config: TaskConfig) -> tuple[list[list[int]], np.ndarray]:
+    """`n` source sequences of symbols 0..S-1 and their lengths, seeded."""
+    rng = np.random.default_rng(seed)
+    probs = np.asarray(config.length_probs, dtype=float)
+    probs = probs / probs.sum()
+    lengths = rng.choice(np.arange(1, len(probs) + 1), size=n, p=probs)
+    sources = [rng.integers(0, config.n_symbols, size=int(length)).tolist() for length in lengths]
+    return sources, lengths.astype("int32")
+
+
+def _encode(sources, lengths, encoding: str, config: TaskConfig) -> Seq2SeqData:
+    steps = config.time
+    symbols = config.n_symbols
+    if encoding == NAIVE:
+        shift, start_id, end_id = 0, symbols, symbols + 1
+        pad_id, vocab_size = end_id, symbols + 2
+    elif encoding == FIXED:
+        shift, start_id, end_id = 1, symbols + 1, symbols + 2
+        pad_id, vocab_size = 0, symbols + 3
+    else:
+        raise ValueError(f"encoding must be {NAIVE!r} or {FIXED!r}, not {encoding!r}")
+    n = len(sources)
+    encoder_inputs = np.full((n, steps), pad_id, dtype="int32")
+    targets = np.full((n, steps), pad_id, dtype="int32")
+    for i, source in enumerate(sources):
+        ids = np.asarray(source, dtype="int32") + shift
+        encoder_inputs[i, : len(ids)] = ids
+        targets[i, : len(ids)] = ids[::-1]  # the task: reverse the sequence
+        targets[i, len(ids)] = end_id
+    decoder_inputs = np.empty_like(targets)
+    decoder_inputs[:, 0] = start_id
+    decoder_inputs[:, 1:] = targets[:, :-1]
+    if encoding == FIXED:
+        # The end token is never fed to the decoder: from the end position on, inputs are padding,
+        # so `decoder_inputs != 0` marks exactly the real target positions.
+        decoder_inputs[decoder_inputs == end_id] = pad_id
+    return Seq2SeqData(
+        encoder_inputs=encoder_inputs,
+        decoder_inputs=decoder_inputs,
+        targets=targets,
+        lengths=np.asarray(lengths, dtype="int32"),
+        start_id=start_id,
+        end_id=end_id,
+        pad_id=pad_id,
+        vocab_size=vocab_size,
+        encoding=encoding,
+    )
+
+
+def make_task(
+    n: int = CONFIG.n_train, seed: int = 0, encoding: str = NAIVE, config: TaskConfig = CONFIG
+) -> Seq2SeqData:
+    """`n` seeded sequences of the toy task in the `"naive"` or `"fixed"` encoding."""
+    sources, lengths = _sequences(n, seed, config)
+    return _encode(sources, lengths, encoding, config)
+
+
+def make_split(
+    seed: int = 0, encoding: str = NAIVE, config: TaskConfig = CONFIG
+) -> tuple[Seq2SeqData, Seq2SeqData]:
+    """`(train, test)`: `config.n_train` and `config.n_test` sequences from independent streams."""
+    train_seed, test_seed = np.random.SeedSequence(seed).generate_state(2)
+    train = make_task(config.n_train, int(train_seed), encoding, config)
+    test = make_task(config.n_test, int(test_seed), encoding, config)
+    return train, test
+
+
+def to_fixed(data: Seq2SeqData, config: TaskConfig = CONFIG) -> Seq2SeqData:
+    """The same sequences in the fixed encoding (0 = padding, ids shifted by one)."""
+    if data.encoding == FIXED:
+        return data
+    sources = [
+        list(row[:length]) for row, length in zip(data.encoder_inputs, data.lengths, strict=True)
+    ]
+    return _encode(sources, data.lengths, FIXED, config)
+
+
+# --------------------------------------------------------------------------- model and training
+
+
+class TrainResult(NamedTuple):
+    history: dict[str, list[float]]
+    seconds: float
+
+
+def build_model(
+    vocab_size: int,
+    *,
+    mask_zero: bool = False,
+    seed: int = 0,
+    embed_dim: int = CONFIG.embed_dim,
+    units: int = CONFIG.units,
+):
+    """An uncompiled Embedding + LSTM encoder-decoder: `[encoder_inputs, decoder_inputs]`
+    (batch, time) ids -> probabilities (batch, time, vocab_size). The encoder's final state
+    starts the decoder. With `mask_zero=True` both embeddings mask id 0 (so `vocab_size` must
+    count the padding id)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    encoder_inputs = keras.Input(shape=(None,), dtype="int32", name="encoder_inputs")
+    decoder_inputs = keras.Input(shape=(None,), dtype="int32", name="decoder_inputs")
+    x = keras.layers.Embedding(
+        vocab_size, embed_dim, mask_zero=mask_zero, name="encoder_embedding"
+    )(encoder_inputs)
+    _, state_h, state_c = keras.layers.LSTM(units, return_state=True, name="encoder_lstm")(x)
+    y = keras.layers.Embedding(
+        vocab_size, embed_dim, mask_zero=mask_zero, name="decoder_embedding"
+    )(decoder_inputs)
+    y = keras.layers.LSTM(units, return_sequences=True, name="decoder_lstm")(
+        y, initial_state=[state_h, state_c]
+    )
+    probs = keras.layers.Dense(vocab_size, activation="softmax", name="probs")(y)
+    return keras.Model([encoder_inputs, decoder_inputs], probs, name="seq2seq")
+
+
+def train(
+    model,
+    data: Seq2SeqData,
+    epochs: int | None = None,
+    seed: int = 0,
+    sample_weight: Any = None,
+    loss: Any = None,
+    *,
+    config: TaskConfig = CONFIG,
+) -> TrainResult:
+    """Compile `model` (Adam, `loss` or sparse categorical crossentropy) and fit it on `data`
+    with teacher forcing; seeded, silent. `sample_weight`: (n, time) per step or (n,) per
+    sequence. Returns `(history, seconds)`, history = `{"loss": [one value per epoch]}`."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss=loss if loss is not None else keras.losses.SparseCategoricalCrossentropy(),
+    )
+    start = _time.perf_counter()
+    fitted = model.fit(
+        data.inputs,
+        data.targets,
+        sample_weight=None if sample_weight is None else np.asarray(sample_weight, "float32"),
+        epochs=config.epochs if epochs is None else epochs,
+        batch_size=config.batch_size,
+        shuffle=True,
+        verbose=0,
+    )
+    seconds = _time.perf_counter() - start
+    history = {key: [float(v) for v in values] for key, values in fitted.history.items()}
+    return TrainResult(history, seconds)
+
+
+def predict_ids(model, data: Seq2SeqData) -> np.ndarray:
+    """(n, time) argmax ids of the model's predictions under teacher forcing."""
+    probs = model.predict(data.inputs, batch_size=256, verbose=0)
+    return np.argmax(probs, axis=-1).astype("int32")
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def _ids(y_pred) -> np.ndarray:
+    y_pred = np.asarray(y_pred)
+    return np.argmax(y_pred, axis=-1) if y_pred.ndim == 3 else y_pred
+
+
+def _steps(shape, lengths) -> tuple[np.ndarray, np.ndarray]:
+    steps = np.arange(shape[1])[None, :]
+    lengths = np.asarray(lengths)[:, None]
+    return steps < lengths, steps == lengths  # tokens, end position
+
+
+def real_token_accuracy(y_true, y_pred, lengths) -> float:
+    """Accuracy over the real tokens only: positions `t < lengths` (the end token and the
+    padding after it excluded)."""
+    y_true = np.asarray(y_true)
+    tokens, _ = _steps(y_true.shape, lengths)
+    return float(np.mean((_ids(y_pred) == y_true)[tokens]))
+
+
+def end_token_rate(y_pred, lengths, end_id: int) -> float:
+    """The fraction of real, non-end target positions (`t < lengths`) where the model predicts
+    the end token. The true rate is 0: no real token is the end token. A model that "only
+    predicts the end token" scores near 1."""
+    ids = _ids(y_pred)
+    tokens, _ = _steps(ids.shape, lengths)
+    return float(np.mean((ids == end_id)[tokens]))
+
+
+def end_position_accuracy(y_pred, lengths, end_id: int) -> float:
+    """The fraction of sequences whose end token is predicted at its position `t == lengths`."""
+    ids = _ids(y_pred)
+    _, end = _steps(ids.shape, lengths)
+    return float(np.mean((ids == end_id)[end]))
+
+
+def exact_match(y_true, y_pred, lengths) -> float:
+    """The fraction of sequences whose every real position (`t <= lengths`: the tokens and the
+    end token) is predicted right under teacher forcing; padding is ignored."""
+    y_true = np.asarray(y_true)
+    tokens, end = _steps(y_true.shape, lengths)
+    right = (_ids(y_pred) == y_true) | ~(tokens | end)
+    return float(np.mean(np.all(right, axis=1)))
+
+
+METRICS = ("real_token_accuracy", "end_token_rate", "end_position_accuracy", "exact_match")
+
+
+def metrics(y_true, y_pred, lengths, end_id: int) -> dict[str, float]:
+    """The four padding-blind metrics of `METRICS` for one set of predictions."""
+    return {
+        "real_token_accuracy": real_token_accuracy(y_true, y_pred, lengths),
+        "end_token_rate": end_token_rate(y_pred, lengths, end_id),
+        "end_position_accuracy": end_position_accuracy(y_pred, lengths, end_id),
+        "exact_match": exact_match(y_true, y_pred, lengths),
+    }
+
+
+def evaluate(model, data: Seq2SeqData) -> dict[str, float]:
+    """`metrics` of the model's teacher-forced predictions on `data`."""
+    return metrics(data.targets, predict_ids(model, data), data.lengths, data.end_id)
+
+
+# --------------------------------------------------------------------------- fixes
+
+
+def class_weight_dict(y_true, end_id: int, vocab_size: int) -> dict[int, float]:
+    """`{class: weight}` for every id below `vocab_size`: 1.0, except the end token, weighted
+    `ratio = mean count of the other classes present in y_true / end-token count`, counted over
+    all timesteps of all sequences (so ratio < 1 when end tokens dominate)."""
+    y_true = np.asarray(y_true).ravel()
+    classes, counts = np.unique(y_true, return_counts=True)
+    end_count = counts[classes == end_id].sum()
+    others = counts[classes != end_id]
+    ratio = float(others.mean() / end_count) if end_count and others.size else 1.0
+    weights = {c: 1.0 for c in range(vocab_size)}
+    weights[int(end_id)] = ratio
+    return weights
+
+
+def timestep_sample_weight(y_true, class_weight: dict[int, float]) -> np.ndarray:
+    """(n, time) float32: each target position weighted by its class's weight, the per-timestep
+    `sample_weight` that replaces `fit(class_weight=...)` for sequence targets."""
+    y_true = np.asarray(y_true)
+    lookup = np.ones(max(max(class_weight) + 1, int(y_true.max()) + 1), dtype="float32")
+    for cls, weight in class_weight.items():
+        lookup[int(cls)] = weight
+    return lookup[y_true]
+
+
+VARIANTS = ("baseline", "mask_zero", "class_weight", "custom_loss")
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    """One trained variant: its test metrics, its loss per epoch and its training time."""
+
+    name: str
+    seed: int
+    metrics: dict[str, float]
+    history: dict[str, list[float]]
+    seconds: float
+    model: Any = field(default=None, repr=False, compare=False)
+
+
+def run_variant(
+    name: str,
+    seed: int = 0,
+    *,
+    loss: Any = None,
+    epochs: int | None = None,
+    config: TaskConfig = CONFIG,
+) -> VariantResult:
+    """Train and measure one variant on `make_split(seed)`, with model seed `seed`:
+    - "baseline": naive encoding, no mask, plain sparse categorical crossentropy;
+    - "mask_zero": fixed encoding, `Embedding(vocab_size + 1, mask_zero=True)`;
+    - "class_weight": naive encoding, per-timestep `sample_weight` from `class_weight_dict`;
+    - "custom_loss": naive encoding trained with `loss` (required).
+    Metrics are measured on the test split."""
+    if name not in VARIANTS:
+        raise ValueError(f"unknown variant {name!r}; choose one of {VARIANTS}")
+    if name == "custom_loss" and loss is None:
+        raise ValueError("the 'custom_loss' variant needs `loss=`")
+    encoding = FIXED if name == "mask_zero" else NAIVE
+    train_data, test_data = make_split(seed, encoding, config)
+    model = build_model(
+        train_data.vocab_size,
+        mask_zero=name == "mask_zero",
+        seed=seed,
+        embed_dim=config.embed_dim,
+        units=config.units,
+    )
+    sample_weight = None
+    if name == "class_weight":
+        weights = class_weight_dict(train_data.targets, train_data.end_id, train_data.vocab_size)
+        sample_weight = timestep_sample_weight(train_data.targets, weights)
+    history, seconds = train(
+        model,
+        train_data,
+        epochs,
+        seed,
+        sample_weight=sample_weight,
+        loss=loss if name == "custom_loss" else None,
+        config=config,
+    )
+    return VariantResult(name, seed, evaluate(model, test_data), history, seconds, model)

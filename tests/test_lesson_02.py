@@ -1,0 +1,93 @@
+"""Lesson 02 beyond the generic exercise tests: the graders' model of `Masking` and of the loss
+is the installed Keras's, and the lecture shows its per-step loss plot."""
+
+from __future__ import annotations
+
+import nbformat
+import numpy as np
+import pytest
+
+from course_utils.checking import Status
+from course_utils.lessons import l02_masking_layer as lesson
+from course_utils.registry import exercises
+
+q = exercises("02")
+
+
+def test_predicted_mask_reference_is_what_keras_masking_computes():
+    import keras
+
+    x, mask_value = lesson.predict_case()
+    keras_mask = keras.ops.convert_to_numpy(keras.layers.Masking(mask_value).compute_mask(x))
+    np.testing.assert_array_equal(np.asarray(lesson.PREDICTED_MASK), keras_mask)
+
+
+def test_predicted_mask_accepts_a_numpy_bool_array(progress_file):
+    assert q.predicted_mask.check(np.array(lesson.PREDICTED_MASK)).passed
+
+
+def test_predicted_mask_rejects_a_function_with_a_sentence(progress_file):
+    result = q.predicted_mask.check(lambda: lesson.PREDICTED_MASK)
+    assert result.status is Status.FAILED and "you passed a function" in result.message
+
+
+def test_binary_crossentropy_steps_matches_keras():
+    import keras
+
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 2, size=(3, 4, 1)).astype("float32")
+    y_pred = rng.uniform(0.01, 0.99, size=(3, 4, 1)).astype("float32")
+    expected = keras.ops.convert_to_numpy(keras.losses.binary_crossentropy(y_true, y_pred))
+    np.testing.assert_allclose(
+        lesson.binary_crossentropy_steps(y_true, y_pred), expected, rtol=1e-5
+    )
+
+
+@pytest.mark.parametrize("case", range(2))
+def test_evaluate_by_hand_reference_equals_model_evaluate(case):
+    """The number the check expects is the one `evaluate` reports for a Masking model."""
+    import keras
+
+    x, y_true, _, mask_value = lesson._eval_cases()[case]
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input(x.shape[1:]),
+            keras.layers.Masking(mask_value),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(loss="binary_crossentropy")
+    y_pred = model.predict(x, verbose=0)
+    evaluated = model.evaluate(x, y_true, verbose=0)
+    np.testing.assert_allclose(
+        lesson.evaluate_by_hand(x, y_true, y_pred, mask_value), evaluated, rtol=1e-5
+    )
+
+
+def test_eval_cases_contain_a_step_with_one_feature_equal_to_mask_value():
+    for x, _, _, mask_value in lesson._eval_cases():
+        partial = np.any(x == mask_value, axis=-1) & ~np.all(x == mask_value, axis=-1)
+        assert partial.any()
+
+
+def test_wrongly_masked_cases_each_hide_a_real_step_so_all_false_fails(progress_file):
+    for x, lengths, mask_value in lesson._wrongly_masked_cases():
+        assert lesson.wrongly_masked(x, lengths, mask_value).any()
+    result = q.wrongly_masked.check(lambda x, lengths, mask_value=0.0: np.zeros(x.shape[:2], bool))
+    assert result.status is Status.FAILED
+
+
+def test_wrongly_masked_reference_agrees_with_keras_masking():
+    import keras
+
+    for x, lengths, mask_value in lesson._wrongly_masked_cases():
+        kept = keras.ops.convert_to_numpy(keras.layers.Masking(mask_value).compute_mask(x))
+        real = np.arange(x.shape[1])[None, :] < lengths[:, None]
+        np.testing.assert_array_equal(lesson.wrongly_masked(x, lengths, mask_value), real & ~kept)
+
+
+def test_lecture_displays_the_timestep_losses_plot(root):
+    nb = nbformat.read(root / "notebooks" / "02_masking_layer.ipynb", as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "timestep_losses(" in c.source]
+    assert any("image/png" in output.get("data", {}) for cell in cells for output in cell.outputs)
