@@ -334,7 +334,7 @@ def _cells(panel):
 
 def _prompts(panel) -> list[str]:
     return [
-        text.strip() for text in _code_cells(panel).locator(".jp-InputPrompt").all_inner_texts()
+        text.strip() for text in _code_cells(panel).locator(".jp-InputPrompt").all_text_contents()
     ]
 
 
@@ -348,15 +348,16 @@ def _wait_executed(page, panel, cells, timeout: int = RUN_TIMEOUT_MS) -> None:
     prompts = [cell.locator(".jp-InputPrompt") for cell in cells]
     stalled = 0
     while True:
-        texts = [prompt.inner_text().strip() for prompt in prompts]
+        texts = [prompt.text_content().strip() for prompt in prompts]
         if all(re.fullmatch(r"\[\d+\]:", text) for text in texts):
             break
         queued = any("*" in text for text in texts)
         stalled = 0 if queued or not _kernel_idle(page) else stalled + 1
         if stalled >= 4:  # two seconds idle with nothing queued and cells not run
             errors = _tracebacks(panel)
+            unrun = [text for text in texts if not re.fullmatch(r"\[\d+\]:", text)]
             raise AssertionError(
-                f"{texts.count('[ ]:')} cell(s) never ran"
+                f"{len(unrun)} cell(s) never ran {unrun}"
                 + (f"; an earlier cell raised: {errors[0]}" if errors else "")
             )
         assert time.monotonic() < deadline, f"cells never finished: {texts}"
@@ -369,12 +370,12 @@ def _kernel_idle(page) -> bool:
 
 
 def _tracebacks(panel) -> list[str]:
-    texts = panel.locator(STDERR).all_inner_texts()
+    texts = panel.locator(STDERR).all_text_contents()
     return [text[:300] for text in texts if TRACEBACK.search(text)]
 
 
 def _editor_text(cell) -> str:
-    lines = cell.locator(".cm-content .cm-line").all_inner_texts()
+    lines = cell.locator(".cm-content .cm-line").all_text_contents()
     return "\n".join(line.rstrip() for line in lines).strip()
 
 
