@@ -9,7 +9,7 @@ LAB_ARGS ?=
 PYTEST_ARGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: setup lab test lint format execute exercises bench clean
+.PHONY: setup lab test test-browser lint format execute exercises bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "The course needs Python 3.11, but $(PYTHON) is Python %d.%d. Install Python 3.11 or run: make PYTHON=/path/to/python3.11 ..." % sys.version_info[:2])'
@@ -34,6 +34,26 @@ test: setup
 	$(BIN)/python -m course_utils build-exercises --check
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope tests notebooks \
 		--nbval --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 300 $(PYTEST_ARGS)
+
+# The learner's path in a real browser: JupyterLab in headless Chromium runs a lecture and an
+# exercise (tests/browser/). Debian's Chromium and Playwright for Python, pointed at it; no browser
+# is downloaded (`playwright install` is not used). Screenshots land in test-artifacts/browser/.
+CHROMIUM ?= /usr/bin/chromium
+PLAYWRIGHT_VERSION := 1.63.0
+BROWSER_LESSON ?= 01_padding
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+
+$(VENV)/.playwright-$(PLAYWRIGHT_VERSION): $(STAMP)
+	$(BIN)/python -m pip install --quiet playwright==$(PLAYWRIGHT_VERSION)
+	@touch $@
+
+test-browser: setup $(CHROMIUM) $(VENV)/.playwright-$(PLAYWRIGHT_VERSION)
+	CHROMIUM=$(CHROMIUM) BROWSER_LESSON=$(BROWSER_LESSON) $(BIN)/python -m pytest -p no:cacheprovider \
+		-v tests/browser/e2e_learner_path.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,0 +1,468 @@
+"""The learner's real path, in a real browser: JupyterLab in headless Chromium runs a lecture,
+then an exercise is answered, checked and hinted through the notebook UI.
+
+Run by `make test-browser` (which installs Debian's Chromium and Playwright for Python first);
+`make test` does not collect this file (its name does not match pytest's `test_*.py`).
+The server is started exactly as `make lab` starts it (`course_utils.lab.lab_command`), rooted at a
+temporary copy of notebooks/, exercises/ and solutions/, so the committed notebooks are never
+touched (the module's last step proves it). A screenshot of every step, and of a failing step,
+lands in test-artifacts/browser/ for a person to look at.
+
+`BROWSER_LESSON=00_start_here make test-browser` runs the same path on another lesson.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils.lab import lab_command
+
+ROOT = Path(__file__).resolve().parents[2]
+LESSON = os.environ.get("BROWSER_LESSON", "01_padding")
+SCREENSHOTS = ROOT / "test-artifacts" / "browser"
+COURSE_FOLDERS = ("notebooks", "exercises", "solutions")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TOKEN = "course-browser-test-token"
+# Generous: two shared CPU cores, and the first TensorFlow import in a kernel takes a while.
+RUN_TIMEOUT_MS = 300_000
+UI_TIMEOUT_MS = 60_000
+STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+TRACEBACK = re.compile(r"Traceback|\b\w+(Error|Exception)\b")
+
+# Quiet, repeatable UI: no "fetch Jupyter news?" toast, no update check over the network.
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}
+
+
+# --------------------------------------------------------------------------- the course copy
+
+
+def _fingerprint() -> dict[str, str]:
+    """A hash of every committed notebook, to prove the test leaves them as they were."""
+    return {
+        str(path.relative_to(ROOT)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for folder in COURSE_FOLDERS
+        for path in sorted((ROOT / folder).glob("*.ipynb"))
+    }
+
+
+def _read(folder: str, lesson: str = LESSON):
+    return nbformat.read(ROOT / folder / f"{lesson}.ipynb", as_version=4)
+
+
+def _exercise_plan(lesson: str = LESSON) -> dict:
+    """What a learner does in the exercise notebook, read from the notebooks themselves.
+
+    The first cell holding `# YOUR CODE HERE` is the exercise; its reference answer is the cell
+    with the same id in solutions/ (the builder keeps ids), minus the solution markers; its check
+    is the next code cell calling `.check(`.
+    """
+    cells = _read("exercises", lesson).cells
+    index = next(
+        i for i, c in enumerate(cells) if c.cell_type == "code" and "# YOUR CODE HERE" in c.source
+    )
+    solution = {c.get("id"): c for c in _read("solutions", lesson).cells}[cells[index].get("id")]
+    answer = "\n".join(
+        line
+        for line in solution.source.splitlines()
+        if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+    )
+    check = next(
+        i
+        for i in range(index + 1, len(cells))
+        if cells[i].cell_type == "code" and ".check(" in cells[i].source
+    )
+    name = re.search(r"q\.(\w+)\.check\(", cells[check].source).group(1)
+    return {
+        "setup": [i for i in range(index) if cells[i].cell_type == "code"],
+        "exercise": index,
+        "check": check,
+        "answer": answer,
+        "name": name,
+    }
+
+
+def _committed_figures(lesson: str = LESSON) -> int:
+    """How many images the committed lecture shows (the browser run must show them too)."""
+    return sum(
+        "image/png" in output.get("data", {})
+        for cell in _read("notebooks", lesson).cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    )
+
+
+# --------------------------------------------------------------------------- server and browser
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _api(port: int, path: str, method: str = "GET"):
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", method=method, headers={"Authorization": f"token {TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+    return json.loads(body) if body else None
+
+
+def _stop(process: subprocess.Popen, port: int) -> None:
+    """Shut kernels down through the API, then end the server's whole process group."""
+    with contextlib.suppress(OSError):
+        for kernel in _api(port, "/api/kernels"):
+            _api(port, f"/api/kernels/{kernel['id']}", method="DELETE")
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _rooted_at(root: Path, command: list[str]) -> list[str]:
+    """`make lab`'s command with its root folder swapped for `root`.
+
+    Jupyter refuses a second `--ServerApp.root_dir` ("root_dir only accepts one value"), so the
+    flag is replaced rather than appended.
+    """
+    flag = "--ServerApp.root_dir="
+    assert sum(arg.startswith(flag) for arg in command) == 1, command
+    return [f"{flag}{root}" if arg.startswith(flag) else arg for arg in command]
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Iterator[Path]:
+    """A temporary copy of the course notebooks; afterwards, the committed ones are unchanged."""
+    before = _fingerprint()
+    copy = tmp_path_factory.mktemp("course")
+    for folder in COURSE_FOLDERS:
+        shutil.copytree(ROOT / folder, copy / folder)
+    yield copy
+    assert _fingerprint() == before, "the browser test changed a committed notebook"
+
+
+@pytest.fixture(scope="module")
+def server(course, tmp_path_factory) -> Iterator[int]:
+    """`make lab`'s server command, headless, on a free loopback port, rooted at the copy."""
+    home = tmp_path_factory.mktemp("jupyter")
+    for name, values in LAB_SETTINGS.items():
+        path = home / "settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    port = _free_port()
+    extra = [
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={TOKEN}",
+    ]
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "COURSE_PROGRESS_FILE": str(home / "progress.jsonl"),
+    }
+    log_path = home / "server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            _rooted_at(course, lab_command(extra)),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    _api(port, "/api/status")
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail("JupyterLab did not start:\n" + log_path.read_text())
+                    time.sleep(0.5)
+            root = {item["name"] for item in _api(port, "/api/contents")["content"]}
+            assert root == set(COURSE_FOLDERS), f"server is not rooted at the copy: {root}"
+            yield port
+        finally:
+            _stop(process, port)
+            print(f"server log: {log_path}")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Debian's Chromium, headless, with a new empty profile; always closed."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="run `make test-browser`")
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class Steps:
+    """Numbered steps: each is screenshotted; a failing one says its name and keeps its picture."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+
+    def shoot(self, label: str) -> Path:
+        path = SCREENSHOTS / f"{label}.png"
+        with contextlib.suppress(Exception):
+            self.page.screenshot(path=str(path))
+        return path
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        number = len(list(SCREENSHOTS.glob("*.png"))) + 1
+        label = f"{number:02d}_{name}"
+        try:
+            yield
+        except Exception as error:  # Playwright timeouts and assertion errors alike
+            failure = f"{type(error).__name__}: {error}"
+        else:
+            self.shoot(label)
+            return
+        shot = self.shoot(f"{label}_FAILED")
+        message = f"step {label!r} failed: {failure}\n(screenshot: {shot})"
+        raise pytest.fail.Exception(message, pytrace=False) from None
+
+
+@pytest.fixture
+def page(browser, server):
+    """One tab on a fresh JupyterLab workspace; its kernels are shut down afterwards."""
+    tab = browser.new_page()
+    tab.set_default_timeout(UI_TIMEOUT_MS)
+    try:
+        yield tab
+    finally:
+        tab.close()
+        with contextlib.suppress(OSError):
+            for session in _api(server, "/api/sessions"):
+                _api(server, f"/api/sessions/{session['id']}", method="DELETE")
+
+
+# --------------------------------------------------------------------------- the notebook UI
+
+
+def _open(page, port: int, path: str):
+    """Open a notebook the way a learner's link does (`?reset`: a fresh workspace, one tab);
+    wait until every cell is drawn and the course kernel is idle."""
+    page.goto(f"http://127.0.0.1:{port}/lab/tree/{path}?reset&token={TOKEN}")
+    panel = page.locator(".jp-NotebookPanel").filter(has=page.locator(".jp-Notebook"))
+    panel.first.wait_for(state="visible")
+    assert panel.count() == 1, f"expected one open notebook, found {panel.count()}"
+    panel = panel.first
+    cells = nbformat.read(ROOT / path, as_version=4).cells
+    drawn = _cells(panel)
+    deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
+    while drawn.count() < len(cells) or drawn.nth(len(cells) - 1).locator(".cm-line").count() == 0:
+        assert time.monotonic() < deadline, f"{drawn.count()} of {len(cells)} cells drawn"
+        time.sleep(0.25)
+    _wait_idle(page)
+    return panel
+
+
+def _wait_idle(page, timeout: int = RUN_TIMEOUT_MS) -> None:
+    """The status bar says the course kernel is idle (not initializing, connecting or busy)."""
+    status = page.locator("#jp-main-statusbar").get_by_text(
+        re.compile(r"Python 3 \(masking course\) \| Idle")
+    )
+    status.wait_for(timeout=timeout)
+    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(timeout=timeout)
+
+
+def _menu(page, menu: str, item: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
+
+
+def _code_cells(panel):
+    return panel.locator(".jp-Cell.jp-CodeCell")
+
+
+def _cells(panel):
+    return panel.locator(".jp-Notebook .jp-Cell")
+
+
+def _prompts(panel) -> list[str]:
+    return [
+        text.strip() for text in _code_cells(panel).locator(".jp-InputPrompt").all_text_contents()
+    ]
+
+
+def _wait_executed(page, panel, cells, timeout: int = RUN_TIMEOUT_MS) -> None:
+    """Wait until each given cell shows an execution count (not `[ ]` or `[*]`), kernel idle.
+
+    A cell that raises makes JupyterLab drop the rest of the queue (their prompts go back to
+    `[ ]`): then this stops at once and says so, with the traceback, instead of timing out.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    prompts = [cell.locator(".jp-InputPrompt") for cell in cells]
+    stalled = 0
+    while True:
+        texts = [prompt.text_content().strip() for prompt in prompts]
+        if all(re.fullmatch(r"\[\d+\]:", text) for text in texts):
+            break
+        queued = any("*" in text for text in texts)
+        stalled = 0 if queued or not _kernel_idle(page) else stalled + 1
+        if stalled >= 4:  # two seconds idle with nothing queued and cells not run
+            errors = _tracebacks(panel)
+            unrun = [text for text in texts if not re.fullmatch(r"\[\d+\]:", text)]
+            raise AssertionError(
+                f"{len(unrun)} cell(s) never ran {unrun}"
+                + (f"; an earlier cell raised: {errors[0]}" if errors else "")
+            )
+        assert time.monotonic() < deadline, f"cells never finished: {texts}"
+        time.sleep(0.5)
+    _wait_idle(page, timeout=max(1000, int((deadline - time.monotonic()) * 1000)))
+
+
+def _kernel_idle(page) -> bool:
+    return page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').count() > 0
+
+
+def _tracebacks(panel) -> list[str]:
+    texts = panel.locator(STDERR).all_text_contents()
+    return [text[:300] for text in texts if TRACEBACK.search(text)]
+
+
+def _editor_text(cell) -> str:
+    lines = cell.locator(".cm-content .cm-line").all_text_contents()
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def _run_cell(page, cell) -> None:
+    """Click into a cell and run it with Shift+Enter, as a learner does."""
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+
+
+# --------------------------------------------------------------------------- the learner's path
+
+
+def test_lecture_runs_from_the_run_menu_without_errors_and_shows_its_figures(page, server):
+    step = Steps(page)
+    figures = _committed_figures()
+    with step("lecture_opened"):
+        panel = _open(page, server, f"notebooks/{LESSON}.ipynb")
+        assert _code_cells(panel).count() > 0, "the lecture shows no code cells"
+    with step("lecture_outputs_cleared"):
+        _menu(page, "Edit", "Clear Outputs of All Cells")
+        assert panel.locator(".jp-OutputArea-output").count() == 0, "outputs are still shown"
+        assert not any(re.search(r"\d", p) for p in _prompts(panel)), "stale execution counts"
+        _code_cells(panel).first.scroll_into_view_if_needed()
+    with step("lecture_ran_all_cells"):
+        _menu(page, "Run", "Run All Cells")
+        _wait_executed(page, panel, _code_cells(panel).all())
+        counts = [int(re.search(r"\d+", p).group()) for p in _prompts(panel)]
+        assert counts == sorted(counts), f"cells ran out of order: {counts}"
+        _code_cells(panel).first.scroll_into_view_if_needed()
+    with step("lecture_no_errors"):
+        errors = _tracebacks(panel)
+        if errors:
+            panel.locator(STDERR).first.scroll_into_view_if_needed()
+        else:
+            _code_cells(panel).last.scroll_into_view_if_needed()
+        assert not errors, f"{len(errors)} cell(s) raised; first: {errors[0]}"
+    with step("lecture_figure_shown"):
+        images = panel.locator(".jp-OutputArea-output img")
+        assert images.count() >= figures, (
+            f"the committed lecture shows {figures} figure(s); the browser run {images.count()}"
+        )
+        if figures:
+            images.first.scroll_into_view_if_needed()
+            drawn = images.evaluate_all("imgs => imgs.map(i => i.complete && i.naturalWidth > 0)")
+            assert all(drawn), f"an image did not render: {drawn}"
+
+
+def test_exercise_answered_in_the_browser_passes_its_check_and_gives_a_hint(page, server):
+    step = Steps(page)
+    plan = _exercise_plan()
+    with step("exercise_opened"):
+        panel = _open(page, server, f"exercises/{LESSON}.ipynb")
+        cells = _cells(panel)
+        exercise = cells.nth(plan["exercise"])
+        assert "# YOUR CODE HERE" in _editor_text(exercise), (
+            "the exercise cell is not where expected"
+        )
+    with step("exercise_answer_typed"):
+        exercise.locator(".cm-content").click()
+        page.keyboard.press("Control+a")
+        page.keyboard.insert_text(plan["answer"])
+        typed = [line for line in _editor_text(exercise).splitlines() if line.strip()]
+        wanted = [line.rstrip() for line in plan["answer"].splitlines() if line.strip()]
+        assert typed == wanted, f"the editor holds {typed!r}, not the answer"
+    with step("exercise_checked_passed"):
+        needed = [*plan["setup"], plan["exercise"], plan["check"]]
+        for index in needed:
+            _run_cell(page, cells.nth(index))
+        _wait_executed(page, panel, [cells.nth(i) for i in needed])
+        errors = _tracebacks(panel)
+        assert not errors, f"{len(errors)} cell(s) raised; first: {errors[0]}"
+        result = cells.nth(plan["check"]).locator(".jp-OutputArea-output .course-check")
+        result.wait_for()
+        result.scroll_into_view_if_needed()
+        classes = result.get_attribute("class")
+        assert "course-check-passed" in classes.split(), (
+            f"the check says {result.inner_text()!r} ({classes})"
+        )
+    with step("exercise_hint_shown"):
+        cells.nth(plan["check"]).locator(".jp-InputPrompt").click()
+        page.keyboard.press("Escape")
+        page.keyboard.press("b")  # insert a cell below, as a learner would
+        hint_cell = cells.nth(plan["check"] + 1)
+        hint_cell.locator(".cm-content").click()
+        page.keyboard.type(f"q.{plan['name']}.hint()")
+        page.keyboard.press("Shift+Enter")
+        _wait_executed(page, panel, [hint_cell])
+        hint = hint_cell.locator(".jp-OutputArea-output .course-hint")
+        hint.wait_for()
+        assert "Hint 1" in hint.inner_text(), f"the hint says {hint.inner_text()!r}"
