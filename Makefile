@@ -39,7 +39,7 @@ test: setup
 # exercise (tests/browser/). Debian's Chromium and Playwright for Python, pointed at it; no browser
 # is downloaded (`playwright install` is not used). Screenshots land in test-artifacts/browser/.
 CHROMIUM ?= /usr/bin/chromium
-PLAYWRIGHT_VERSION := 1.63.0
+EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 BROWSER_LESSON ?= 01_padding
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -47,11 +47,17 @@ $(CHROMIUM):
 	$(SUDO) apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 
-$(VENV)/.playwright-$(PLAYWRIGHT_VERSION): $(STAMP)
-	$(BIN)/python -m pip install --quiet playwright==$(PLAYWRIGHT_VERSION)
+# The check results' icons (✅ ❌ 💡) in the screenshots need an emoji font.
+$(EMOJI_FONT):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-noto-color-emoji \
+		|| ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-noto-color-emoji)
+
+# Playwright is pinned in pyproject.toml's `browser` extra.
+$(VENV)/.playwright: $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[browser]'
 	@touch $@
 
-test-browser: setup $(CHROMIUM) $(VENV)/.playwright-$(PLAYWRIGHT_VERSION)
+test-browser: setup $(CHROMIUM) $(EMOJI_FONT) $(VENV)/.playwright
 	CHROMIUM=$(CHROMIUM) BROWSER_LESSON=$(BROWSER_LESSON) $(BIN)/python -m pytest -p no:cacheprovider \
 		-v tests/browser/e2e_learner_path.py
 

@@ -223,7 +223,8 @@ def as_array(
             s is None or s == a for s, a in zip(shape, arr.shape, strict=True)
         )
         if not ok:
-            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+            parts = ["any" if s is None else str(s) for s in shape]
+            want = f"({parts[0]},)" if len(parts) == 1 else "(" + ", ".join(parts) + ")"
             raise Mistake(f"{name} has shape {arr.shape}, but it should have shape {want}")
     if kind is not None:
         actual = arr.dtype.kind

@@ -124,6 +124,7 @@ def test_call_learner_rejects_a_non_function():
         ([[1, 2], [3]], {}, "different length"),
         (np.zeros((2, 3)), {"shape": (2, 4)}, "has shape (2, 3), but it should have shape (2, 4)"),
         (np.zeros(3, dtype=int), {"kind": "bool"}, "should hold bool values"),
+        (np.zeros(5), {"shape": (3,)}, "has shape (5,), but it should have shape (3,)"),
         (np.array([1.0, np.nan]), {}, "NaN"),
     ],
 )
