@@ -51,10 +51,25 @@ def test_a_long_course_fills_the_half_day_and_leaves_the_rest_for_self_study():
         {"slot": 40, "label": f"{i:02d} · L", "lecture": 25, "exercise": 10, "run": 1}
         for i in range(9)
     ]
-    rows, left_out = guide._plan(slots, 210, [(105, 15, "Break")])
-    assert left_out and sum(n for _, n, _ in rows) <= 210
-    rows, left_out = guide._plan(
+    rows, left_out, homework = guide._plan(slots, 210, [(105, 15, "Break")])
+    assert left_out and not homework and sum(n for _, n, _ in rows) <= 210
+    rows, left_out, homework = guide._plan(
         slots, 480, [(90, 15, "Break"), (210, 60, "Lunch"), (360, 15, "Break")]
     )
     assert not left_out and sum(n for _, n, _ in rows) == 480
     assert any(what == "Lunch" for _, _, what in rows)
+
+
+def test_a_compact_full_day_teaches_every_lesson_and_turns_late_exercises_into_homework():
+    slots = [
+        {"slot": 60, "label": f"{i:02d} · L", "lecture": 25, "exercise": 30, "run": 1}
+        for i in range(9)
+    ]
+    breaks = [(90, 15, "Break"), (210, 60, "Lunch"), (360, 15, "Break")]
+    assert guide._plan(slots, 480, breaks)[1], "without compact, lessons would be left out"
+    rows, left_out, homework = guide._plan(slots, 480, breaks, compact=True)
+    assert not left_out and homework
+    assert homework == slots[-len(homework) :]  # the first lessons keep their exercises
+    taught = [what for _, _, what in rows if what.startswith(tuple(s["label"] for s in slots))]
+    assert len(taught) == 9 and sum(n for _, n, _ in rows) <= 480
+    assert sum("exercises as homework" in what for what in taught) == len(homework)

@@ -132,33 +132,54 @@ def _clock(minutes: int, start: int = 9 * 60) -> str:
     return f"{t // 60:02d}:{t % 60:02d}"
 
 
-def _plan(slots: list[dict], window: int, breaks: list[tuple[int, int, str]]) -> tuple[list, list]:
-    """Place setup, lessons in order, and breaks near their target times within `window`."""
+def _lecture_only(slot: dict) -> int:
+    """A lesson's slot without its exercises (they become homework)."""
+    return 5 * math.ceil((slot["lecture"] + (slot["run"] or 0)) / 5)
+
+
+def _plan(
+    slots: list[dict],
+    window: int,
+    breaks: list[tuple[int, int, str]],
+    *,
+    compact: bool = False,
+) -> tuple[list, list, list]:
+    """Place setup, lessons in order, and breaks near their target times within `window`.
+
+    With `compact`, a lesson whose exercises do not fit (keeping room for every later lesson's
+    lecture) is taught as a lecture and its exercises become homework, so every lesson is
+    taught. Returns the rows, the lessons left out, and the lessons whose exercises are homework.
+    """
     rows = [(0, SETUP_MINUTES, "Welcome, `make lab` check on every machine, notebook 00 tour")]
     t = SETUP_MINUTES
     pending = list(breaks)
-    left_out = []
-    for slot in slots:
+    left_out, homework = [], []
+    for index, slot in enumerate(slots):
         while pending and pending[0][0] <= t + slot["slot"] // 2:
             _, length, label = pending.pop(0)
             rows.append((t, length, label))
             t += length
-        if left_out or t + slot["slot"] + sum(b[1] for b in pending) > window:
-            left_out.append(slot)
-            continue
+        later = sum(_lecture_only(s) for s in slots[index + 1 :]) if compact else 0
+        fixed = sum(b[1] for b in pending)
         run = (
             f", {slot['run']} min running cells"
             if slot["run"] is not None
             else ", run time not measured"
         )
-        rows.append(
-            (
-                t,
-                slot["slot"],
-                f"{slot['label']} (lecture {slot['lecture']} + exercises {slot['exercise']}{run})",
+        if not left_out and t + slot["slot"] + later + fixed <= window:
+            minutes = slot["slot"]
+            what = (
+                f"{slot['label']} (lecture {slot['lecture']} + exercises {slot['exercise']}{run})"
             )
-        )
-        t += slot["slot"]
+        elif compact and not left_out and t + _lecture_only(slot) + later + fixed <= window:
+            minutes = _lecture_only(slot)
+            what = f"{slot['label']} (lecture {slot['lecture']}{run}; exercises as homework)"
+            homework.append(slot)
+        else:
+            left_out.append(slot)
+            continue
+        rows.append((t, minutes, what))
+        t += minutes
     filler = "Questions, catch-up, and the learners' own data"
     for target, length, label in pending:  # breaks after the last lesson stay at their times
         start = max(t, target)
@@ -170,7 +191,7 @@ def _plan(slots: list[dict], window: int, breaks: list[tuple[int, int, str]]) ->
         t = start + length
     if window - t >= 5:
         rows.append((t, window - t, filler))
-    return rows, left_out
+    return rows, left_out, homework
 
 
 def _table(rows: list) -> list[str]:
@@ -200,16 +221,22 @@ def schedule_section(timings: dict) -> str:
             "",
             f"Not measured yet: {', '.join(unmeasured)}; run `python -m course_utils guide --measure`.",
         ]
-    for title, window, breaks in (
-        ("Half day (09:00–12:30)", 210, [(105, 15, "Break")]),
+    # The half day teaches the first lessons fully; the full day teaches every lesson and turns
+    # the exercises of the last ones into homework when the day is too short for all of them.
+    for title, window, breaks, compact in (
+        ("Half day (09:00–12:30)", 210, [(105, 15, "Break")], False),
         (
             "Full day (09:00–17:00)",
             480,
             [(90, 15, "Break"), (210, 60, "Lunch"), (360, 15, "Break")],
+            True,
         ),
     ):
-        rows, left_out = _plan(slots, window, breaks)
+        rows, left_out, homework = _plan(slots, window, breaks, compact=compact)
         lines += ["", f"**{title}**", "", *_table(rows)]
+        if homework:
+            names = ", ".join(s["label"] for s in homework)
+            lines += ["", f"Exercises as homework, graded afterwards with `grade`: {names}."]
         if left_out:
             names = ", ".join(s["label"] for s in left_out)
             lines += ["", f"Does not fit; leave for self-study with the solutions: {names}."]
