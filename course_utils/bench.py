@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.bench")
     parser.add_argument("--notebooks", action="store_true", help="only the notebook timings")
     parser.add_argument("--grading", action="store_true", help="only the grading benchmark")
-    parser.add_argument("--class-size", type=int, default=16, help="submissions to grade")
+    parser.add_argument("--class-size", type=int, default=30, help="submissions to grade")
     args = parser.parse_args(argv)
     os.environ.setdefault("COURSE_PROGRESS_FILE", os.devnull)
     both = not (args.notebooks or args.grading)
