@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     kernel = sub.add_parser("install-kernel", help="register the course kernel in this environment")
     kernel.set_defaults(func=lambda a: print(f"installed {lab.install_kernel()}") or 0)
     server = sub.add_parser("lab", help="start JupyterLab on the course")
-    server.add_argument("extra", nargs=argparse.REMAINDER, help="extra server flags")
+    # Everything after `lab` that is not ours goes to JupyterLab (`make lab LAB_ARGS=...`).
+    server.set_defaults(extra=[])
     server.set_defaults(func=_lab)
     env = sub.add_parser("env", help="compare this environment with the course pins")
     env.set_defaults(func=_env)
@@ -99,7 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     guide = sub.add_parser("guide", help="regenerate the data sections of instructor/README.md")
     grading_cli.add_guide_arguments(guide)
     guide.set_defaults(func=grading_cli.run_guide)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "lab":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command == "lab":
+        args.extra = unknown
     return args.func(args)
 
 

@@ -1,4 +1,5 @@
-"""`make lab` serves the course: the same server command, headless on a free loopback port."""
+"""`make lab` serves the course: the same command (`python -m course_utils lab`, with extra flags
+passed through as `LAB_ARGS` does), headless on a free loopback port."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 
@@ -41,7 +43,11 @@ def server(tmp_path):
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
-        lab_command(extra), stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        [sys.executable, "-m", "course_utils", "lab", *extra],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60
