@@ -52,7 +52,7 @@ def measure_floor(repeats: int = 3) -> float:
 def bench_notebooks() -> int:
     floor = measure_floor()
     print(f"floor (fresh kernel, import tensorflow + keras): {floor:.2f} s\n")
-    print(f"{'notebook':<40} {'seconds':>8} {'x floor':>8}")
+    print(f"{'notebook':<48} {'seconds':>8} {'x floor':>8}")
     total, errors = 0.0, 0
     start = time.perf_counter()
     for folder in FOLDERS:
@@ -62,10 +62,10 @@ def bench_notebooks() -> int:
             flag = f"  ERROR: {run.error}" if run.error else ""
             errors += bool(run.error)
             print(
-                f"{folder + '/' + path.name:<40} {run.seconds:>8.2f} {run.seconds / floor:>8.2f}{flag}"
+                f"{folder + '/' + path.name:<48} {run.seconds:>8.2f} {run.seconds / floor:>8.2f}{flag}"
             )
-    print(f"\n{'total (sum of notebooks)':<40} {total:>8.2f} {total / floor:>8.2f}")
-    print(f"{'wall clock for the loop':<40} {time.perf_counter() - start:>8.2f}")
+    print(f"\n{'total (sum of notebooks)':<48} {total:>8.2f} {total / floor:>8.2f}")
+    print(f"{'wall clock for the loop':<48} {time.perf_counter() - start:>8.2f}")
     return 1 if errors else 0
 
 
@@ -169,7 +169,7 @@ def bench_grading(size: int) -> int:
             bare_errors += bool(run.error)
         bare = time.perf_counter() - start
         print(
-            f"{'bare execution, one after the other':<40} {bare:>8.1f} s {60 * size / bare:>8.1f} /min"
+            f"{'bare execution, one after the other':<48} {bare:>8.1f} s {60 * size / bare:>8.1f} /min"
         )
         entries = collect([str(folder)])
         walls, failures = {}, 0
@@ -180,7 +180,7 @@ def bench_grading(size: int) -> int:
             walls[jobs] = time.perf_counter() - start
             failures += len(outcome.not_graded)
             print(
-                f"{f'grade --jobs {jobs}':<40} {walls[jobs]:>8.1f} s "
+                f"{f'grade --jobs {jobs}':<48} {walls[jobs]:>8.1f} s "
                 f"{60 * size / walls[jobs]:>8.1f} /min"
             )
         wrong = _misgraded(made, entries, Path(tmp) / "grades-1")
@@ -191,10 +191,10 @@ def bench_grading(size: int) -> int:
         failures += len(wrong)
         overhead = (walls[1] - bare) / size
         print(
-            f"{'grader overhead per submission':<40} {overhead:>8.2f} s "
+            f"{'grader overhead per submission':<48} {overhead:>8.2f} s "
             f"({100 * (walls[1] - bare) / bare:+.0f}% over bare execution, --jobs 1)"
         )
-        print(f"{'speed-up of --jobs 2 over --jobs 1':<40} {walls[1] / walls[2]:>8.2f} x")
+        print(f"{'speed-up of --jobs 2 over --jobs 1':<48} {walls[1] / walls[2]:>8.2f} x")
     return 1 if failures else 0
 
 
