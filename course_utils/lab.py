@@ -46,8 +46,9 @@ def install_kernel(prefix: str | None = None) -> Path:
     return path
 
 
-def lab_command(extra: list[str] | None = None) -> list[str]:
-    """The JupyterLab server command, rooted at the course, opening the start page.
+def lab_command(extra: list[str] | None = None, *, root: Path = ROOT) -> list[str]:
+    """The JupyterLab server command, rooted at the course (or a copy of it), opening the start
+    page. Jupyter refuses a second `--ServerApp.root_dir`, so another root is a parameter.
 
     As root (containers, CI machines) Jupyter refuses to start without `--allow-root`.
     """
@@ -56,7 +57,7 @@ def lab_command(extra: list[str] | None = None) -> list[str]:
         sys.executable,
         "-m",
         "jupyterlab",
-        f"--ServerApp.root_dir={ROOT}",
+        f"--ServerApp.root_dir={root}",
         f"--LabApp.default_url=/lab/tree/{START_PAGE}",
         *as_root,
         *(extra or []),

@@ -3,73 +3,30 @@ passed through as `LAB_ARGS` does), headless on a free loopback port."""
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
+from lab_server import api, free_port, running_lab, server_flags
 
 from course_utils.lab import KERNEL_NAME, START_PAGE, lab_command
 
 TOKEN = "course-test-token"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(port: int, path: str) -> dict:
-    url = f"http://127.0.0.1:{port}{path}?token={TOKEN}"
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.loads(response.read())
+    return api(port, TOKEN, path)
 
 
 @pytest.fixture
 def server(tmp_path):
-    port = _free_port()
-    extra = [
-        "--no-browser",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={TOKEN}",
-    ]
+    port = free_port()
+    command = [sys.executable, "-m", "course_utils", "lab", *server_flags(port, TOKEN)]
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "course_utils", "lab", *extra],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _get(port, "/api/status")
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(
-                        "JupyterLab did not start:\n" + (tmp_path / "server.log").read_text()
-                    )
-                time.sleep(0.5)
+    with running_lab(
+        command, port=port, token=TOKEN, env=env, log_path=tmp_path / "server.log", timeout=60
+    ):
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def test_lab_serves_the_course_notebooks_and_kernel(server):
@@ -86,3 +43,9 @@ def test_lab_command_opens_the_start_page_and_passes_extra_flags_through():
     command = lab_command(["--no-browser", "--port", "8899"])
     assert f"--LabApp.default_url=/lab/tree/{START_PAGE}" in command
     assert command[-3:] == ["--no-browser", "--port", "8899"]
+
+
+def test_lab_command_can_serve_a_copy_of_the_course(tmp_path):
+    command = lab_command(root=tmp_path)
+    roots = [arg for arg in command if arg.startswith("--ServerApp.root_dir=")]
+    assert roots == [f"--ServerApp.root_dir={tmp_path}"]  # Jupyter refuses a second one

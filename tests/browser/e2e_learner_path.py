@@ -19,16 +19,13 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
+from lab_server import api, free_port, running_lab, server_flags
 
 from course_utils.lab import lab_command
 
@@ -124,45 +121,8 @@ def _committed_figures(lesson: str = LESSON) -> int:
 # --------------------------------------------------------------------------- server and browser
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _api(port: int, path: str, method: str = "GET"):
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}", method=method, headers={"Authorization": f"token {TOKEN}"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        body = response.read()
-    return json.loads(body) if body else None
-
-
-def _stop(process: subprocess.Popen, port: int) -> None:
-    """Shut kernels down through the API, then end the server's whole process group."""
-    with contextlib.suppress(OSError):
-        for kernel in _api(port, "/api/kernels"):
-            _api(port, f"/api/kernels/{kernel['id']}", method="DELETE")
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def _rooted_at(root: Path, command: list[str]) -> list[str]:
-    """`make lab`'s command with its root folder swapped for `root`.
-
-    Jupyter refuses a second `--ServerApp.root_dir` ("root_dir only accepts one value"), so the
-    flag is replaced rather than appended.
-    """
-    flag = "--ServerApp.root_dir="
-    assert sum(arg.startswith(flag) for arg in command) == 1, command
-    return [f"{flag}{root}" if arg.startswith(flag) else arg for arg in command]
+    return api(port, TOKEN, path, method)
 
 
 @pytest.fixture(scope="module")
@@ -184,14 +144,7 @@ def server(course, tmp_path_factory) -> Iterator[int]:
         path = home / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    port = _free_port()
-    extra = [
-        "--no-browser",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={TOKEN}",
-    ]
+    port = free_port()
     env = {
         **os.environ,
         "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
@@ -200,31 +153,15 @@ def server(course, tmp_path_factory) -> Iterator[int]:
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
         "COURSE_PROGRESS_FILE": str(home / "progress.jsonl"),
     }
+    command = lab_command(server_flags(port, TOKEN), root=course)
     log_path = home / "server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            _rooted_at(course, lab_command(extra)),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    _api(port, "/api/status")
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail("JupyterLab did not start:\n" + log_path.read_text())
-                    time.sleep(0.5)
+    try:
+        with running_lab(command, port=port, token=TOKEN, env=env, log_path=log_path):
             root = {item["name"] for item in _api(port, "/api/contents")["content"]}
             assert root == set(COURSE_FOLDERS), f"server is not rooted at the copy: {root}"
             yield port
-        finally:
-            _stop(process, port)
-            print(f"server log: {log_path}")
+    finally:
+        print(f"server log: {log_path}")
 
 
 @pytest.fixture(scope="module")
