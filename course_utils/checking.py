@@ -183,6 +183,38 @@ def call_learner(fn: Any, *args: Any, timeout: float | None = None, **kwargs: An
         ) from None
 
 
+class SymbolicNumpyUse(Exception):
+    """NumPy met a symbolic tensor while a learner's function was traced (NumPy then raises
+    NotImplementedError, which must not read as an untouched stub)."""
+
+
+def call_learner_compiled(fn: Any, *arrays: Any, extra: tuple = (), timeout: float | None = None):
+    """Call the learner's `fn` the way Keras calls a loss inside `fit`: traced by `tf.function`
+    without AutoGraph, on float32 tensors whose batch size is unknown while tracing. `extra`
+    arguments follow the arrays as plain Python values. Failures become `Mistake`s as in
+    `call_learner`."""
+    import logging
+
+    import tensorflow as tf
+
+    def traced(*tensors):
+        try:
+            return fn(*tensors, *extra)
+        except NotImplementedError as exc:
+            raise SymbolicNumpyUse(str(exc)) from None
+
+    specs = [tf.TensorSpec((None, *np.shape(a)[1:]), tf.float32) for a in arrays]
+    compiled = tf.function(traced, autograph=False, reduce_retracing=True, input_signature=specs)
+    tensors = [tf.constant(np.asarray(a, dtype="float32")) for a in arrays]
+    tf_logger = logging.getLogger("tensorflow")
+    level = tf_logger.level
+    tf_logger.setLevel(logging.ERROR)  # each check traces anew: no "retracing" warnings
+    try:
+        return call_learner(compiled, *tensors, timeout=timeout)
+    finally:
+        tf_logger.setLevel(level)
+
+
 def describe(value: Any) -> str:
     """A short, value-free description of an object's type (and shape, for arrays)."""
     shape = getattr(value, "shape", None)

@@ -152,3 +152,23 @@ def test_close_uses_a_tolerance():
     assert checking.close(1.0 + 1e-9, 1.0)
     assert not checking.close(1.01, 1.0)
     assert not checking.close([1.0, 2.0], [1.0])
+
+
+def test_call_learner_compiled_traces_like_fit_with_an_unknown_batch_size():
+    seen = []
+
+    def loss(y_true, y_pred, scale):
+        seen.append(tuple(y_true.shape))
+        return scale * y_pred[:, 0]
+
+    out = checking.call_learner_compiled(loss, np.zeros((2, 3)), np.ones((2, 3)), extra=(2.0,))
+    assert seen == [(None, 3)]
+    assert np.asarray(out).tolist() == [2.0, 2.0]
+
+
+def test_numpy_on_a_symbolic_tensor_is_a_mistake_not_an_untouched_stub():
+    def numpy_loss(y_true, y_pred):
+        return np.mean(np.log(y_pred))
+
+    with pytest.raises(Mistake, match="SymbolicNumpyUse"):
+        checking.call_learner_compiled(numpy_loss, np.ones((2, 3)), np.ones((2, 3)))

@@ -90,3 +90,15 @@ def test_stubs_and_classes(progress_file):
 def test_predictions_in_the_wrong_order_name_the_first_wrong_layer(progress_file):
     result = q.predict_output_masks.check([False, True, False, True, False, True])
     assert "`bi_lstm_seq`" in result.message
+
+
+def test_a_numpy_loss_fails_in_the_compiled_graph_instead_of_reading_as_not_attempted():
+    def numpy_loss(y_true, y_pred):
+        t = np.asarray(y_true)
+        p = np.clip(np.asarray(y_pred), 1e-7, 1.0)
+        real = t.sum(-1) > 0
+        return float((-(t * np.log(p)).sum(-1))[real].mean())
+
+    result = exercises("04").masked_categorical_crossentropy.check(numpy_loss)
+    assert result.status == "failed"
+    assert "compiled graph" in result.message

@@ -11,7 +11,15 @@ from typing import Any
 
 import numpy as np
 
-from ..checking import Exercise, Mistake, WrongAnswer, as_array, call_learner, describe
+from ..checking import (
+    Exercise,
+    Mistake,
+    WrongAnswer,
+    as_array,
+    call_learner,
+    call_learner_compiled,
+    describe,
+)
 
 LESSON = "04_return_sequences_drops_mask"
 TITLE = "return_sequences=False drops the mask"
@@ -190,13 +198,10 @@ def _loss_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
 def _call_loss(fn, y_true, y_pred, *, graph: bool) -> Any:
     from keras import ops
 
-    t, p = ops.convert_to_tensor(y_true), ops.convert_to_tensor(y_pred)
     if not graph:
-        return call_learner(fn, t, p)
-    import tensorflow as tf
-
+        return call_learner(fn, ops.convert_to_tensor(y_true), ops.convert_to_tensor(y_pred))
     try:
-        return call_learner(tf.function(fn), t, p)
+        return call_learner_compiled(fn, y_true, y_pred)
     except Mistake as mistake:
         raise Mistake(
             "your loss works on eager tensors but fails inside a compiled graph, where Keras runs "

@@ -8,11 +8,18 @@ batch size, `y_true` as float32 `(None, time)` (what Keras hands a loss inside `
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 
-from ..checking import Exercise, Mistake, WrongAnswer, as_array, as_number, call_learner, close
+from ..checking import (
+    Exercise,
+    Mistake,
+    WrongAnswer,
+    as_array,
+    as_number,
+    call_learner,
+    call_learner_compiled,
+    close,
+)
 
 LESSON = "07_fix_argmax_loss"
 TITLE = "Fix 3: an argmax-based custom loss"
@@ -181,11 +188,6 @@ PYTHON_LOOP = (
 )
 
 
-class SymbolicNumpyUse(Exception):
-    """A NumPy function met a symbolic tensor (NumPy says NotImplementedError, which would
-    otherwise read as an untouched stub)."""
-
-
 def _explain(mistake: Mistake) -> Mistake:
     text = str(mistake)
     if any(sign in text for sign in _BOOL_SIGNS):
@@ -212,38 +214,10 @@ def call_loss_eagerly(fn, y_true, y_pred, *extra):
 def call_loss_compiled(fn, y_true, y_pred, *extra):
     """The learner's loss traced as `fit` traces it (`tf.function`, no AutoGraph, unknown batch
     size, y_true float32), then run on the case."""
-    import tensorflow as tf
-
-    time, vocab = np.shape(y_pred)[1], np.shape(y_pred)[2]
-
-    def traced(y_true, y_pred):
-        try:
-            return fn(y_true, y_pred, *extra)
-        except NotImplementedError as exc:  # NumPy refusing a symbolic tensor
-            raise SymbolicNumpyUse(str(exc)) from None
-
-    compiled = tf.function(
-        traced,
-        autograph=False,
-        reduce_retracing=True,
-        input_signature=[
-            tf.TensorSpec((None, time), tf.float32),
-            tf.TensorSpec((None, time, vocab), tf.float32),
-        ],
-    )
-    tf_logger = logging.getLogger("tensorflow")
-    level = tf_logger.level
-    tf_logger.setLevel(logging.ERROR)  # each check traces anew: no "retracing" warnings
     try:
-        return call_learner(
-            compiled,
-            tf.constant(np.asarray(y_true, dtype="float32")),
-            tf.constant(np.asarray(y_pred, dtype="float32")),
-        )
+        return call_learner_compiled(fn, y_true, y_pred, extra=extra)
     except Mistake as mistake:
         raise _explain(mistake) from None
-    finally:
-        tf_logger.setLevel(level)
 
 
 # --------------------------------------------------------------------------- misconceptions
