@@ -55,9 +55,11 @@ Fixes and the capstone
 - `timestep_sample_weight(y_true, class_weight)` -> (n, time) float32: each position weighted by
   its target's class weight (the working replacement of `fit(class_weight=...)`).
 - `run_variant(name, seed, *, loss=None, epochs=None)` -> `VariantResult` (name, seed, metrics,
-  history, seconds, model): trains and measures one of `VARIANTS` ("baseline", "mask_zero",
-  "class_weight", "custom_loss") on `make_split(seed)`, metrics on the test split.
-  "custom_loss" is the naive set-up trained with the `loss` you pass (lesson 07's loss).
+  history, seconds, model, probs, test): trains and measures one of `VARIANTS` ("baseline",
+  "mask_zero", "class_weight", "custom_loss", "argmax_loss", "masked_loss",
+  "mask_zero+class_weight") on `make_split(seed)`, metrics on the test split. "custom_loss" is
+  the naive set-up trained with the `loss` you pass; the capstone (lesson 08) runs every variant
+  through it.
 
 With `CONFIG` (50 symbols, lengths 1-7 skewed short, padded to 16 steps, 2000 training
 sequences, 6 epochs, LSTM 64 units) the baseline predicts the end token at every real position
@@ -405,12 +407,21 @@ def timestep_sample_weight(y_true, class_weight: dict[int, float]) -> np.ndarray
     return lookup[y_true]
 
 
-VARIANTS = ("baseline", "mask_zero", "class_weight", "custom_loss")
+VARIANTS = (
+    "baseline",
+    "mask_zero",
+    "class_weight",
+    "custom_loss",
+    "argmax_loss",
+    "masked_loss",
+    "mask_zero+class_weight",
+)
 
 
 @dataclass(frozen=True)
 class VariantResult:
-    """One trained variant: its test metrics, its loss per epoch and its training time."""
+    """One trained variant: its test metrics, its loss per epoch, its training time, and (for
+    further measurements) the model and its test predictions `(n, time, vocab)`."""
 
     name: str
     seed: int
@@ -418,6 +429,8 @@ class VariantResult:
     history: dict[str, list[float]]
     seconds: float
     model: Any = field(default=None, repr=False, compare=False)
+    probs: Any = field(default=None, repr=False, compare=False)
+    test: Any = field(default=None, repr=False, compare=False)  # the Seq2SeqData measured on
 
 
 def run_variant(
@@ -432,32 +445,57 @@ def run_variant(
     - "baseline": naive encoding, no mask, plain sparse categorical crossentropy;
     - "mask_zero": fixed encoding, `Embedding(vocab_size + 1, mask_zero=True)`;
     - "class_weight": naive encoding, per-timestep `sample_weight` from `class_weight_dict`;
-    - "custom_loss": naive encoding trained with `loss` (required).
+    - "custom_loss": naive encoding trained with `loss` (required);
+    - "argmax_loss": naive encoding trained with `losses.argmax_loss` (fix 3);
+    - "masked_loss": fixed encoding WITHOUT `mask_zero`, trained with `losses.masked_loss`
+      (padding is out of the loss, but the encoder still reads it);
+    - "mask_zero+class_weight": fix 1 plus a per-step class weight counted on the real target
+      positions only (padding is masked, so it is not counted as a class).
     Metrics are measured on the test split."""
+    import logging
+
     if name not in VARIANTS:
         raise ValueError(f"unknown variant {name!r}; choose one of {VARIANTS}")
     if name == "custom_loss" and loss is None:
         raise ValueError("the 'custom_loss' variant needs `loss=`")
-    encoding = FIXED if name == "mask_zero" else NAIVE
+    masked = name.startswith("mask_zero")
+    encoding = FIXED if masked or name == "masked_loss" else NAIVE
     train_data, test_data = make_split(seed, encoding, config)
     model = build_model(
         train_data.vocab_size,
-        mask_zero=name == "mask_zero",
+        mask_zero=masked,
         seed=seed,
         embed_dim=config.embed_dim,
         units=config.units,
     )
     sample_weight = None
-    if name == "class_weight":
-        weights = class_weight_dict(train_data.targets, train_data.end_id, train_data.vocab_size)
+    if name.endswith("class_weight"):
+        counted = train_data.targets[train_data.mask] if masked else train_data.targets
+        weights = class_weight_dict(counted, train_data.end_id, train_data.vocab_size)
         sample_weight = timestep_sample_weight(train_data.targets, weights)
+    if name == "argmax_loss":
+        from .losses import make_argmax_loss
+
+        loss = make_argmax_loss(train_data.start_id, train_data.end_id)
+    if name == "masked_loss":
+        from .losses import make_masked_loss
+
+        loss = make_masked_loss(train_data.pad_id)
     history, seconds = train(
         model,
         train_data,
         epochs,
         seed,
         sample_weight=sample_weight,
-        loss=loss if name == "custom_loss" else None,
+        loss=loss if name in ("custom_loss", "argmax_loss", "masked_loss") else None,
         config=config,
     )
-    return VariantResult(name, seed, evaluate(model, test_data), history, seconds, model)
+    tf_logger = logging.getLogger("tensorflow")
+    level = tf_logger.level
+    tf_logger.setLevel(logging.ERROR)  # each variant is a new model: no "retracing" warnings
+    try:
+        probs = model.predict(test_data.inputs, batch_size=256, verbose=0)
+    finally:
+        tf_logger.setLevel(level)
+    scores = metrics(test_data.targets, probs, test_data.lengths, test_data.end_id)
+    return VariantResult(name, seed, scores, history, seconds, model, probs, test_data)

@@ -8,7 +8,6 @@ training that still reads padding as the answer does not.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from functools import cache
 
@@ -110,53 +109,22 @@ class CapstoneRun:
 
 
 def run(name: str, seed: int = 0, *, config=None) -> CapstoneRun:
-    """Train and measure one of `VARIANTS` exactly as `seq2seq.run_variant` does (same split,
-    model, optimizer and seed), keeping the predictions for a per-position accuracy.
-    "masked_loss" trains the fixed encoding without `mask_zero`, with `losses.make_masked_loss(0)`:
-    padding is out of the loss, but the encoder still reads it. "mask_zero+class_weight" is fix 1
-    with a per-step class weight counted on the real target positions only (padding is masked,
-    so it is not counted as a class)."""
-    from course_utils import losses, seq2seq
+    """Train and measure one of `VARIANTS` with `seq2seq.run_variant` (same split, model,
+    optimizer and seed for every variant), adding the per-position accuracy."""
+    from course_utils import seq2seq
 
     if name not in VARIANTS:
         raise ValueError(f"unknown variant {name!r}; choose one of {VARIANTS}")
     config = seq2seq.CONFIG if config is None else config
-    masked = name.startswith("mask_zero")
-    encoding = seq2seq.FIXED if masked or name == "masked_loss" else seq2seq.NAIVE
-    train, test = seq2seq.make_split(seed, encoding, config)
-    model = seq2seq.build_model(
-        train.vocab_size,
-        mask_zero=masked,
-        seed=seed,
-        embed_dim=config.embed_dim,
-        units=config.units,
-    )
-    sample_weight, loss = None, None
-    if name.endswith("class_weight"):
-        counted = train.targets[train.mask] if masked else train.targets
-        weights = seq2seq.class_weight_dict(counted, train.end_id, train.vocab_size)
-        sample_weight = seq2seq.timestep_sample_weight(train.targets, weights)
-    if name == "argmax_loss":
-        loss = losses.make_argmax_loss(train.start_id, train.end_id)
-    if name == "masked_loss":
-        loss = losses.make_masked_loss(train.pad_id)
-    history, seconds = seq2seq.train(
-        model, train, seed=seed, sample_weight=sample_weight, loss=loss, config=config
-    )
-    tf_logger = logging.getLogger("tensorflow")
-    level = tf_logger.level
-    tf_logger.setLevel(logging.ERROR)  # each variant is a new model: no "retracing" warnings
-    try:
-        probs = model.predict(test.inputs, batch_size=256, verbose=0)
-    finally:
-        tf_logger.setLevel(level)
+    result = seq2seq.run_variant(name, seed, config=config)
+    test = result.test
     return CapstoneRun(
         name=name,
         seed=seed,
-        metrics=seq2seq.metrics(test.targets, probs, test.lengths, test.end_id),
-        history=history,
-        seconds=seconds,
-        position_accuracy=per_position_accuracy(test.targets, probs, test.lengths),
+        metrics=result.metrics,
+        history=result.history,
+        seconds=result.seconds,
+        position_accuracy=per_position_accuracy(test.targets, result.probs, test.lengths),
     )
 
 
