@@ -1,5 +1,5 @@
 """Command line: `python -m course_utils build-exercises | execute | install-kernel | lab | env |
-grade | merge | guide`."""
+grade | merge | guide | experiment`."""
 
 from __future__ import annotations
 
@@ -71,6 +71,11 @@ def _execute(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["experiment"]:  # its own parser: `python -m course_utils experiment -h`
+        from . import experiment
+
+        return experiment.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m course_utils")
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build-exercises", help="generate exercises/ from solutions/")
@@ -100,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     guide = sub.add_parser("guide", help="regenerate the data sections of instructor/README.md")
     grading_cli.add_guide_arguments(guide)
     guide.set_defaults(func=grading_cli.run_guide)
+    sub.add_parser("experiment", help="compute the capstone's controlled experiment (see -h)")
     args, unknown = parser.parse_known_args(argv)
     if unknown and args.command != "lab":
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")

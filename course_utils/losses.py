@@ -10,6 +10,10 @@ conditions are computed as tensors (`ops.equal`, `ops.logical_and`, ...), never 
   token, when that token is the start or the end token, costs nothing. The condition has no
   gradient, so it only acts as a constant per-step weight on the crossentropy.
 
+- `one_hot_mae`: thread 002's own loss, mean absolute error between the one-hot target and the
+  predicted probabilities, per step. `argmax_loss(..., base=one_hot_mae)` is the thread's fix 3
+  exactly as its answer wrote it; the course teaches it on crossentropy.
+
 `make_masked_loss(pad_id)` and `make_argmax_loss(start_id, end_id)` bind the ids and return a
 two-argument `loss(y_true, y_pred)` for `model.compile(loss=...)`.
 """
@@ -40,6 +44,14 @@ def token_crossentropy(y_true, y_pred):
     return -ops.log(picked)
 
 
+def one_hot_mae(y_true, y_pred):
+    """Per-step mean absolute error between the one-hot target and the probabilities, shape
+    `(batch, time)`: `mean(|y_pred - one_hot(y_true)|, axis=-1)`, thread 002's loss."""
+    ids = true_ids(y_true, y_pred)
+    target = ops.one_hot(ids, y_pred.shape[-1], dtype=y_pred.dtype)
+    return ops.mean(ops.abs(y_pred - target), axis=-1)
+
+
 def real_token_mask(y_true, y_pred, pad_id: int = 0):
     """float32 `(batch, time)`: 1.0 where the target is a real token (`!= pad_id`), else 0.0."""
     return ops.cast(ops.not_equal(true_ids(y_true, y_pred), pad_id), "float32")
@@ -64,11 +76,12 @@ def argmax_skip_weight(y_true, y_pred, start_id: int, end_id: int):
     return 1.0 - ops.cast(skip, "float32")
 
 
-def argmax_loss(y_true, y_pred, start_id: int, end_id: int):
-    """Crossentropy with no loss on correctly predicted start/end tokens, averaged over every
-    step (a skipped step counts as a step with loss 0): `mean(loss * weight)`."""
+def argmax_loss(y_true, y_pred, start_id: int, end_id: int, base=token_crossentropy):
+    """`base` (per-step crossentropy unless told otherwise) with no loss on correctly predicted
+    start/end tokens, averaged over every step (a skipped step counts as a step with loss 0):
+    `mean(loss * weight)`."""
     weight = argmax_skip_weight(y_true, y_pred, start_id, end_id)
-    return ops.mean(token_crossentropy(y_true, y_pred) * weight)
+    return ops.mean(base(y_true, y_pred) * weight)
 
 
 def make_masked_loss(pad_id: int = 0):
@@ -81,11 +94,12 @@ def make_masked_loss(pad_id: int = 0):
     return loss
 
 
-def make_argmax_loss(start_id: int, end_id: int):
-    """`loss(y_true, y_pred)` = `argmax_loss` with the ids bound, for `compile(loss=...)`."""
+def make_argmax_loss(start_id: int, end_id: int, base=token_crossentropy):
+    """`loss(y_true, y_pred)` = `argmax_loss` with the ids (and `base`) bound, for
+    `compile(loss=...)`."""
 
     def loss(y_true, y_pred):
-        return argmax_loss(y_true, y_pred, start_id, end_id)
+        return argmax_loss(y_true, y_pred, start_id, end_id, base)
 
     loss.__name__ = "argmax_loss"
     return loss

@@ -31,10 +31,12 @@ Data
 Models and training
 - `build_model(vocab_size, *, mask_zero=False, seed=0, embed_dim=..., units=...)`: an
   uncompiled Embedding + LSTM encoder-decoder, inputs `[encoder_inputs, decoder_inputs]`, output
-  probabilities (batch, time, vocab_size). `mask_zero=True` masks id 0 in both embeddings.
-- `train(model, data, epochs=None, seed=0, sample_weight=None, loss=None)` -> `TrainResult`
-  `(history, seconds)`: compiles (Adam, `loss` or sparse categorical crossentropy, no metrics)
-  and fits on `data` with teacher forcing, seeded. `sample_weight` is (n, time) or (n,).
+  probabilities (batch, time, vocab_size). `mask_zero=True` masks id 0 in both embeddings;
+  `encoder_mask_zero` / `decoder_mask_zero` / `encoder_vocab_size` set one side alone.
+- `train(model, data, epochs=None, seed=0, sample_weight=None, loss=None, callbacks=None)` ->
+  `TrainResult` `(history, seconds)`: compiles (Adam, `loss` or sparse categorical
+  crossentropy, no metrics) and fits on `data` with teacher forcing, seeded. `sample_weight` is
+  (n, time) or (n,).
   `history` is `{"loss": [...]}`, one value per epoch.
 - `predict_ids(model, data)` -> (n, time) argmax ids under teacher forcing.
 
@@ -54,24 +56,27 @@ Fixes and the capstone
   timesteps).
 - `timestep_sample_weight(y_true, class_weight)` -> (n, time) float32: each position weighted by
   its target's class weight (the working replacement of `fit(class_weight=...)`).
-- `run_variant(name, seed, *, loss=None, epochs=None)` -> `VariantResult` (name, seed, metrics,
-  history, seconds, model, probs, test): trains and measures one of `VARIANTS` ("baseline",
-  "mask_zero", "class_weight", "custom_loss", "argmax_loss", "masked_loss",
-  "mask_zero+class_weight") on `make_split(seed)`, metrics on the test split. "custom_loss" is
-  the naive set-up trained with the `loss` you pass; the capstone (lesson 08) runs every variant
-  through it.
+- `pre_padded(data)`: the encoder reads the padding first (`pad_sequences`' default).
+- `greedy_ids(model, data)`: decoding without teacher forcing, as at inference time.
+- `position_token_accuracy`, `position_end_rate`: the token metrics at each target position;
+  `position_modes(targets, where)`: the input-blind per-position predictor.
+  The capstone's controlled experiment (`course_utils.experiment`) combines these into a grid of
+  input sides, loss sides, seeds and training budgets.
 
 With `CONFIG` (50 symbols, lengths 1-7 skewed short, padded to 16 steps, 2000 training
-sequences, 6 epochs, LSTM 64 units) the baseline predicts the end token at every real position
-after the first on each seed tried (0-4), while the mask_zero model learns most real tokens;
-tests/test_seq2seq.py holds the margins. Training one model takes seconds on 2 CPU cores.
+sequences, 6 epochs, LSTM 64 units) the naive model predicts the end token at every real position
+after the first on every seed of the grid, while the mask_zero model learns most real tokens;
+the committed grid (`course_utils/results/capstone.json`) holds the numbers and
+`course_utils.findings` the claims. Training one model takes seconds on 2 CPU cores.
 Call `tf.config.experimental.enable_op_determinism()` first for run-to-run identical numbers.
+Numbers can still differ with the number of CPU threads once training leaves a loss plateau
+(float sums in another order); the grid runs one thread per process.
 """
 
 from __future__ import annotations
 
 import time as _time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -235,6 +240,17 @@ def to_fixed(data: Seq2SeqData, config: TaskConfig = CONFIG) -> Seq2SeqData:
     return _encode(sources, data.lengths, FIXED, config)
 
 
+def pre_padded(data: Seq2SeqData) -> Seq2SeqData:
+    """The same data with the encoder inputs padded at the front (`pad_sequences`' default
+    `padding="pre"`): each row's symbols end at the last step, so the encoder reads the padding
+    first and its last real symbol last. Decoder inputs and targets are unchanged."""
+    steps = data.encoder_inputs.shape[1]
+    encoder_inputs = np.full_like(data.encoder_inputs, data.pad_id)
+    for i, length in enumerate(data.lengths):
+        encoder_inputs[i, steps - length :] = data.encoder_inputs[i, :length]
+    return replace(data, encoder_inputs=encoder_inputs)
+
+
 # --------------------------------------------------------------------------- model and training
 
 
@@ -250,22 +266,33 @@ def build_model(
     seed: int = 0,
     embed_dim: int = CONFIG.embed_dim,
     units: int = CONFIG.units,
+    encoder_mask_zero: bool | None = None,
+    decoder_mask_zero: bool | None = None,
+    encoder_vocab_size: int | None = None,
 ):
     """An uncompiled Embedding + LSTM encoder-decoder: `[encoder_inputs, decoder_inputs]`
     (batch, time) ids -> probabilities (batch, time, vocab_size). The encoder's final state
     starts the decoder. With `mask_zero=True` both embeddings mask id 0 (so `vocab_size` must
-    count the padding id)."""
+    count the padding id). `encoder_mask_zero` / `decoder_mask_zero` set one side alone (the
+    capstone's ablations); `encoder_vocab_size` (default `vocab_size`) sizes the encoder's
+    Embedding when the encoder reads other ids than the decoder (a masked encoder in front of
+    naive targets)."""
     import keras
 
+    encoder_mask_zero = mask_zero if encoder_mask_zero is None else encoder_mask_zero
+    decoder_mask_zero = mask_zero if decoder_mask_zero is None else decoder_mask_zero
     keras.utils.set_random_seed(seed)
     encoder_inputs = keras.Input(shape=(None,), dtype="int32", name="encoder_inputs")
     decoder_inputs = keras.Input(shape=(None,), dtype="int32", name="decoder_inputs")
     x = keras.layers.Embedding(
-        vocab_size, embed_dim, mask_zero=mask_zero, name="encoder_embedding"
+        encoder_vocab_size or vocab_size,
+        embed_dim,
+        mask_zero=encoder_mask_zero,
+        name="encoder_embedding",
     )(encoder_inputs)
     _, state_h, state_c = keras.layers.LSTM(units, return_state=True, name="encoder_lstm")(x)
     y = keras.layers.Embedding(
-        vocab_size, embed_dim, mask_zero=mask_zero, name="decoder_embedding"
+        vocab_size, embed_dim, mask_zero=decoder_mask_zero, name="decoder_embedding"
     )(decoder_inputs)
     y = keras.layers.LSTM(units, return_sequences=True, name="decoder_lstm")(
         y, initial_state=[state_h, state_c]
@@ -283,10 +310,12 @@ def train(
     loss: Any = None,
     *,
     config: TaskConfig = CONFIG,
+    callbacks: list | None = None,
 ) -> TrainResult:
     """Compile `model` (Adam, `loss` or sparse categorical crossentropy) and fit it on `data`
     with teacher forcing; seeded, silent. `sample_weight`: (n, time) per step or (n,) per
-    sequence. Returns `(history, seconds)`, history = `{"loss": [one value per epoch]}`."""
+    sequence. `callbacks` go to `fit` (the capstone grid measures the test split after every
+    epoch with one). Returns `(history, seconds)`, history = `{"loss": [one value per epoch]}`."""
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -303,6 +332,7 @@ def train(
         batch_size=config.batch_size,
         shuffle=True,
         verbose=0,
+        callbacks=callbacks,
     )
     seconds = _time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fitted.history.items()}
@@ -313,6 +343,29 @@ def predict_ids(model, data: Seq2SeqData) -> np.ndarray:
     """(n, time) argmax ids of the model's predictions under teacher forcing."""
     probs = model.predict(data.inputs, batch_size=256, verbose=0)
     return np.argmax(probs, axis=-1).astype("int32")
+
+
+def greedy_ids(model, data: Seq2SeqData) -> np.ndarray:
+    """(n, time) ids decoded greedily, without teacher forcing: the decoder starts from the start
+    token and is fed its own previous prediction at every step, as at inference time. In the
+    fixed encoding the decoder reads 0 (padding) once it has predicted the end token, as in
+    training; in the naive one it reads the end token it predicted."""
+    n, steps = data.targets.shape
+    decoder_inputs = np.full((n, steps), data.pad_id, dtype="int32")
+    decoder_inputs[:, 0] = data.start_id
+    ended = np.zeros(n, dtype=bool)
+    predicted = np.zeros((n, steps), dtype="int32")
+    for t in range(steps):
+        # The decoder is causal: step t's output depends on decoder inputs 0..t only.
+        probs = model.predict_on_batch([data.encoder_inputs, decoder_inputs])
+        predicted[:, t] = np.argmax(np.asarray(probs)[:, t], axis=-1)
+        if t + 1 < steps:
+            ended |= predicted[:, t] == data.end_id
+            fed = predicted[:, t]
+            if data.encoding == FIXED:
+                fed = np.where(ended, data.pad_id, fed)
+            decoder_inputs[:, t + 1] = fed
+    return predicted
 
 
 # --------------------------------------------------------------------------- metrics
@@ -362,6 +415,40 @@ def exact_match(y_true, y_pred, lengths) -> float:
     return float(np.mean(np.all(right, axis=1)))
 
 
+def position_token_accuracy(y_true, y_pred, lengths) -> np.ndarray:
+    """(time,): at each position t, the accuracy over the sequences that have a real token there
+    (`t < lengths`; the end token excluded, so end-token hits cannot pass for learning); NaN
+    where no sequence has a token at t."""
+    y_true = np.asarray(y_true)
+    tokens, _ = _steps(y_true.shape, lengths)
+    right = (_ids(y_pred) == y_true) & tokens
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return right.sum(axis=0) / tokens.sum(axis=0)
+
+
+def position_end_rate(y_pred, lengths, end_id: int) -> np.ndarray:
+    """(time,): at each position t, the share of the sequences with a real token there
+    (`t < lengths`) for which the model predicts the end token; NaN where there is none."""
+    ids = _ids(y_pred)
+    tokens, _ = _steps(ids.shape, lengths)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return ((ids == end_id) & tokens).sum(axis=0) / tokens.sum(axis=0)
+
+
+def position_modes(targets, where=None) -> np.ndarray:
+    """(time,) int: the most frequent id at each position of `targets` (n, time), counted over
+    the rows where `where` (n, time) is True (every row if None); -1 where nothing is counted.
+    Predicting these ids whatever the input is the best an input-blind model can do."""
+    targets = np.asarray(targets)
+    where = np.ones(targets.shape, dtype=bool) if where is None else np.asarray(where)
+    modes = np.full(targets.shape[1], -1, dtype="int32")
+    for t in range(targets.shape[1]):
+        column = targets[where[:, t], t]
+        if column.size:
+            modes[t] = np.bincount(column).argmax()
+    return modes
+
+
 METRICS = ("real_token_accuracy", "end_token_rate", "end_position_accuracy", "exact_match")
 
 
@@ -405,97 +492,3 @@ def timestep_sample_weight(y_true, class_weight: dict[int, float]) -> np.ndarray
     for cls, weight in class_weight.items():
         lookup[int(cls)] = weight
     return lookup[y_true]
-
-
-VARIANTS = (
-    "baseline",
-    "mask_zero",
-    "class_weight",
-    "custom_loss",
-    "argmax_loss",
-    "masked_loss",
-    "mask_zero+class_weight",
-)
-
-
-@dataclass(frozen=True)
-class VariantResult:
-    """One trained variant: its test metrics, its loss per epoch, its training time, and (for
-    further measurements) the model and its test predictions `(n, time, vocab)`."""
-
-    name: str
-    seed: int
-    metrics: dict[str, float]
-    history: dict[str, list[float]]
-    seconds: float
-    model: Any = field(default=None, repr=False, compare=False)
-    probs: Any = field(default=None, repr=False, compare=False)
-    test: Any = field(default=None, repr=False, compare=False)  # the Seq2SeqData measured on
-
-
-def run_variant(
-    name: str,
-    seed: int = 0,
-    *,
-    loss: Any = None,
-    epochs: int | None = None,
-    config: TaskConfig = CONFIG,
-) -> VariantResult:
-    """Train and measure one variant on `make_split(seed)`, with model seed `seed`:
-    - "baseline": naive encoding, no mask, plain sparse categorical crossentropy;
-    - "mask_zero": fixed encoding, `Embedding(vocab_size + 1, mask_zero=True)`;
-    - "class_weight": naive encoding, per-timestep `sample_weight` from `class_weight_dict`;
-    - "custom_loss": naive encoding trained with `loss` (required);
-    - "argmax_loss": naive encoding trained with `losses.argmax_loss` (fix 3);
-    - "masked_loss": fixed encoding WITHOUT `mask_zero`, trained with `losses.masked_loss`
-      (padding is out of the loss, but the encoder still reads it);
-    - "mask_zero+class_weight": fix 1 plus a per-step class weight counted on the real target
-      positions only (padding is masked, so it is not counted as a class).
-    Metrics are measured on the test split."""
-    import logging
-
-    if name not in VARIANTS:
-        raise ValueError(f"unknown variant {name!r}; choose one of {VARIANTS}")
-    if name == "custom_loss" and loss is None:
-        raise ValueError("the 'custom_loss' variant needs `loss=`")
-    masked = name.startswith("mask_zero")
-    encoding = FIXED if masked or name == "masked_loss" else NAIVE
-    train_data, test_data = make_split(seed, encoding, config)
-    model = build_model(
-        train_data.vocab_size,
-        mask_zero=masked,
-        seed=seed,
-        embed_dim=config.embed_dim,
-        units=config.units,
-    )
-    sample_weight = None
-    if name.endswith("class_weight"):
-        counted = train_data.targets[train_data.mask] if masked else train_data.targets
-        weights = class_weight_dict(counted, train_data.end_id, train_data.vocab_size)
-        sample_weight = timestep_sample_weight(train_data.targets, weights)
-    if name == "argmax_loss":
-        from .losses import make_argmax_loss
-
-        loss = make_argmax_loss(train_data.start_id, train_data.end_id)
-    if name == "masked_loss":
-        from .losses import make_masked_loss
-
-        loss = make_masked_loss(train_data.pad_id)
-    history, seconds = train(
-        model,
-        train_data,
-        epochs,
-        seed,
-        sample_weight=sample_weight,
-        loss=loss if name in ("custom_loss", "argmax_loss", "masked_loss") else None,
-        config=config,
-    )
-    tf_logger = logging.getLogger("tensorflow")
-    level = tf_logger.level
-    tf_logger.setLevel(logging.ERROR)  # each variant is a new model: no "retracing" warnings
-    try:
-        probs = model.predict(test_data.inputs, batch_size=256, verbose=0)
-    finally:
-        tf_logger.setLevel(level)
-    scores = metrics(test_data.targets, probs, test_data.lengths, test_data.end_id)
-    return VariantResult(name, seed, scores, history, seconds, model, probs, test_data)

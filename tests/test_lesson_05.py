@@ -41,16 +41,3 @@ def test_masked_accuracy_is_zero_when_right_only_on_padding_and_counts_the_end_t
     assert l05.masked_accuracy(fixed.targets, only_end) == pytest.approx(
         1 / (fixed.lengths.mean() + 1)
     )
-
-
-@pytest.mark.parametrize("seed", [1, 2])
-def test_mask_zero_fix_holds_the_lectures_margins_on_other_seeds(seed):
-    import tensorflow as tf
-
-    tf.config.experimental.enable_op_determinism()
-    naive = s2s.run_variant("baseline", seed).metrics
-    fixed = s2s.run_variant("mask_zero", seed).metrics
-    assert naive["end_token_rate"] > 0.4 and naive["real_token_accuracy"] < 0.05
-    assert fixed["end_token_rate"] < 0.05
-    assert fixed["real_token_accuracy"] > naive["real_token_accuracy"] + 0.5
-    assert fixed["exact_match"] > naive["exact_match"] + 0.4

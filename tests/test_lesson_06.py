@@ -66,16 +66,3 @@ def test_timestep_sample_weight_is_accepted_by_fit(naive):
         naive.inputs, naive.targets, sample_weight=sample_weight, epochs=1, verbose=0
     )
     assert np.isfinite(history.history["loss"][-1])
-
-
-@pytest.mark.parametrize("seed", [1, 2])
-def test_class_weighting_holds_the_lectures_margins_on_other_seeds(seed):
-    import tensorflow as tf
-
-    tf.config.experimental.enable_op_determinism()
-    baseline = s2s.run_variant("baseline", seed).metrics
-    weighted = s2s.run_variant("class_weight", seed).metrics
-    assert baseline["end_token_rate"] > 0.4
-    assert weighted["end_token_rate"] < 0.05
-    assert weighted["real_token_accuracy"] > baseline["real_token_accuracy"] + 0.04
-    assert weighted["end_position_accuracy"] < 0.1 < baseline["end_position_accuracy"]
