@@ -32,7 +32,7 @@ OBJECTIVES = [
     "much `model.evaluate` is off when padded steps reach the loss of an encoder-decoder;",
     "repair it with a loss that finds padding in `y_true` from the padding row of the encoding "
     "and divides by the number of real tokens;",
-    "avoid the traps around it: stale metrics after a second `compile`, NaN from multiplying "
+    "avoid the traps around it: metrics kept from an earlier `compile`, NaN from multiplying "
     "`y_pred` by the mask, per-batch means; and use Keras 3's built-in masked reductions.",
 ]
 PREREQUISITES = "Lessons 01-03: padding, the `Masking` layer, how masks propagate."
