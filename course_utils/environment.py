@@ -122,5 +122,17 @@ def check_environment() -> EnvironmentReport:
     except Exception as exc:
         devices = f"unavailable ({type(exc).__name__})"
     rows.append(("Devices", devices, "CPU is enough"))
-    rows.append(("Interpreter", sys.executable, ""))
+    rows.append(("Interpreter", interpreter_text(), "the course's .venv"))
     return EnvironmentReport(rows, warnings)
+
+
+def interpreter_text(executable: str | None = None, course_root: Path | None = None) -> str:
+    """The running Python, relative to the course folder when it lives there (so a notebook's
+    committed output names no machine-specific path); elsewhere, the full path, which is then
+    exactly what a learner needs to see."""
+    executable = Path(executable or sys.executable)
+    root = (course_root or Path(__file__).resolve().parent.parent).resolve()
+    try:
+        return str(Path("<course>") / executable.absolute().relative_to(root))
+    except ValueError:
+        return str(executable)

@@ -280,6 +280,7 @@ class SourceExcerpt:
     first_line: int
     lines: tuple[tuple[int, str], ...]
     trimmed: bool
+    kept_words: tuple[str, ...] = ()  # the `only` words the lines were chosen by, if trimmed
 
     @property
     def text(self) -> str:
@@ -295,7 +296,13 @@ class SourceExcerpt:
         return out
 
     def _title(self) -> str:
-        kept = " (lines that mention masks)" if self.trimmed else ""
+        kept = ""
+        if self.trimmed:
+            words = self.kept_words
+            if words in ((), ("mask",)):
+                kept = " (lines that mention masks)"
+            else:
+                kept = " (lines that mention " + " or ".join(repr(w) for w in words) + ")"
         return f"{self.defined_in}  [{self.file}, line {self.first_line}]{kept}"
 
     def __repr__(self) -> str:
@@ -352,6 +359,7 @@ def source_excerpt(
     defined_in = f"{func.__module__}.{func.__qualname__}"
     numbered = [(first + i, line.rstrip("\n")) for i, line in enumerate(source_lines)]
     trimmed = only is not None
+    words: tuple[str, ...] = ()
     if trimmed:
         words = (only,) if isinstance(only, str) else tuple(only)
         hits = {
@@ -369,4 +377,6 @@ def source_excerpt(
                     break
         numbered = [numbered[i] for i in sorted(keep) if 0 <= i < len(numbered)]
     name = obj_or_dotted_name if isinstance(obj_or_dotted_name, str) else defined_in
-    return SourceExcerpt(name, defined_in, _relative_file(file), first, tuple(numbered), trimmed)
+    return SourceExcerpt(
+        name, defined_in, _relative_file(file), first, tuple(numbered), trimmed, words
+    )

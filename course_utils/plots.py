@@ -6,16 +6,21 @@ from __future__ import annotations
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 PAD_COLOUR = "#d9d9d9"
 REAL_COLOUR = "#4c72b0"
 
 
-def mask_heatmap(batch, mask, *, title: str = "padded batch and its mask"):
-    """Token ids `(batch, time)` written in cells coloured by `mask` (True = real token)."""
+def mask_heatmap(batch, mask, *, title: str = "padded batch and its mask", legend: bool = False):
+    """Token ids `(batch, time)` written in cells coloured by `mask` (True = real token).
+
+    With `legend=True` the colours are explained in a legend instead of in the title."""
     batch = np.asarray(batch)
     mask = np.asarray(mask, dtype=bool)
-    fig, ax = plt.subplots(figsize=(0.6 * batch.shape[1] + 1.5, 0.5 * batch.shape[0] + 1))
+    extra = 2.6 if legend else 0.0  # room for the legend beside the grid
+    fig, ax = plt.subplots(figsize=(0.6 * batch.shape[1] + 1.5 + extra, 0.5 * batch.shape[0] + 1))
     ax.imshow(
         mask, cmap=matplotlib.colors.ListedColormap([PAD_COLOUR, REAL_COLOUR]), vmin=0, vmax=1
     )
@@ -27,27 +32,74 @@ def mask_heatmap(batch, mask, *, title: str = "padded batch and its mask"):
     ax.set_yticks(range(batch.shape[0]))
     ax.set_xlabel("time step")
     ax.set_ylabel("sequence")
-    ax.set_title(title + "\n(blue = real token, grey = padding)")
+    if legend:
+        ax.set_title(title)
+        ax.legend(
+            handles=[
+                Patch(facecolor=REAL_COLOUR, label="real token (mask True)"),
+                Patch(facecolor=PAD_COLOUR, label="padding (mask False)"),
+            ],
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
+            frameon=False,
+        )
+    else:
+        ax.set_title(title + "\n(blue = real token, grey = padding)")
     fig.tight_layout()
     plt.close(fig)
     return fig
 
 
 def timestep_losses(losses, mask, *, title: str = "loss per time step"):
-    """Per-timestep losses `(batch, time)` as grouped bars; padded steps drawn in grey."""
+    """Per-timestep losses `(batch, time)` as grouped bars, one group per time step.
+
+    Real steps are blue bars; padded steps are grey hatched bars with an x on top, so a padded
+    step whose loss is exactly 0 (a zero-height bar) still shows. A legend explains both."""
     losses = np.asarray(losses, dtype=float)
     mask = np.asarray(mask, dtype=bool)
     n, steps = losses.shape
     width = 0.8 / n
-    fig, ax = plt.subplots(figsize=(max(5, 0.9 * steps + 2), 3))
+    fig, ax = plt.subplots(figsize=(max(5, 0.9 * steps + 2) + 2, 3))
     for i in range(n):
         x = np.arange(steps) + (i - (n - 1) / 2) * width
         colours = [REAL_COLOUR if m else PAD_COLOUR for m in mask[i]]
-        ax.bar(x, losses[i], width=width, color=colours, edgecolor="black", linewidth=0.3)
+        hatches = ["" if m else "//" for m in mask[i]]
+        bars = ax.bar(x, losses[i], width=width, color=colours, edgecolor="black", linewidth=0.3)
+        for bar, hatch in zip(bars, hatches, strict=True):
+            bar.set_hatch(hatch)
+        ax.scatter(
+            x[~mask[i]],
+            losses[i][~mask[i]],
+            marker="x",
+            color="black",
+            s=18,
+            zorder=3,
+            clip_on=False,
+        )
+    top = max(float(losses.max()), 1e-6)
+    ax.set_ylim(-0.04 * top, 1.08 * top)
+    ax.axhline(0.0, color="black", linewidth=0.5)
     ax.set_xticks(range(steps))
-    ax.set_xlabel("time step")
+    ax.set_xlabel("time step (one bar per sequence)")
     ax.set_ylabel("loss")
-    ax.set_title(title + " (grey = padded step)")
+    ax.set_title(title)
+    ax.legend(
+        handles=[
+            Patch(facecolor=REAL_COLOUR, edgecolor="black", linewidth=0.3, label="real step"),
+            Patch(
+                facecolor=PAD_COLOUR,
+                edgecolor="black",
+                linewidth=0.3,
+                hatch="//",
+                label="padded step",
+            ),
+            Line2D([], [], marker="x", color="black", linestyle="none", label="padded step's loss"),
+        ],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        fontsize="small",
+    )
     fig.tight_layout()
     plt.close(fig)
     return fig

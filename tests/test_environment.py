@@ -75,3 +75,19 @@ def test_self_check_warns_about_a_missing_package(monkeypatch):
         environment, "_installed", lambda name: None if name == "nbval" else real(name)
     )
     assert "nbval is not installed" in " ".join(check_environment().warnings)
+
+
+def test_interpreter_is_shown_relative_to_the_course_folder(tmp_path):
+    course = tmp_path / "course"
+    inside = environment.interpreter_text(str(course / ".venv/bin/python"), course)
+    assert inside == "<course>/.venv/bin/python"
+    outside = environment.interpreter_text("/usr/bin/python3", course)
+    assert (
+        outside == "/usr/bin/python3"
+    )  # a foreign interpreter is shown in full: that is the point
+
+
+def test_the_self_check_names_no_machine_specific_path_in_the_course_environment(root):
+    rows = dict((what, found) for what, found, _ in check_environment().rows)
+    assert rows["Interpreter"].startswith("<course>/"), rows["Interpreter"]
+    assert str(root) not in repr(check_environment())

@@ -100,3 +100,48 @@ def test_lecture_displays_a_mask_heatmap_image(root):
     assert any(
         "image/png" in output.get("data", {}) for cell in cells for output in cell.outputs
     ), "the lecture must show a mask heatmap (course_utils.plots.mask_heatmap) as an image"
+
+
+LECTURE = "01_padding.ipynb"
+
+
+def test_the_installed_source_the_lecture_quotes_is_still_there():
+    from lecture_claims import quoted_source_problems
+
+    assert not quoted_source_problems(lesson.QUOTED_SOURCE)
+
+
+def test_every_source_the_lecture_names_is_listed_in_quoted_source(root):
+    from lecture_claims import string_excerpts
+
+    assert string_excerpts(root / "notebooks" / LECTURE) <= set(lesson.QUOTED_SOURCE)
+
+
+def test_lecture_ends_with_a_verdict_table_citing_its_cells(root):
+    from lecture_claims import verdict_rows
+
+    rows = verdict_rows(root / "notebooks" / LECTURE)
+    assert any("tf.reverse" in row["advice (thread)"] for row in rows)
+    assert any(row["verdict"].startswith("changed") for row in rows)  # the cuDNN row
+
+
+def test_lecture_shows_thread_001s_arrays_as_posted(root):
+    nb = nbformat.read(root / "notebooks" / LECTURE, as_version=4)
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "[[0, 0, 1], [0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 1, 0]]" in source
+    assert "[[0, 0, 0], [0, 1, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0]]" in source
+
+
+def test_keras3_cudnn_check_rejects_left_padding_and_tf_keras_falls_back():
+    import importlib
+
+    import tensorflow as tf
+    from tf_keras.src.layers.rnn import gru_lstm_utils
+
+    keras_tf_rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")
+    left = tf.constant([[False, False, True], [False, True, True]])
+    right = tf.constant([[True, True, False], [True, True, True]])
+    keras_tf_rnn._assert_valid_mask(right)  # no error
+    with pytest.raises(tf.errors.InvalidArgumentError, match="right-padded"):
+        keras_tf_rnn._assert_valid_mask(left)
+    assert not bool(gru_lstm_utils.is_cudnn_supported_inputs(left, False, None))

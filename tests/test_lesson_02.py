@@ -91,3 +91,59 @@ def test_lecture_displays_the_timestep_losses_plot(root):
     nb = nbformat.read(root / "notebooks" / "02_masking_layer.ipynb", as_version=4)
     cells = [c for c in nb.cells if c.cell_type == "code" and "timestep_losses(" in c.source]
     assert any("image/png" in output.get("data", {}) for cell in cells for output in cell.outputs)
+
+
+LECTURE = "02_masking_layer.ipynb"
+
+
+def test_the_installed_source_the_lecture_quotes_is_still_there():
+    from lecture_claims import quoted_source_problems
+
+    assert not quoted_source_problems(lesson.QUOTED_SOURCE)
+
+
+def test_every_source_the_lecture_names_is_listed_in_quoted_source(root):
+    from lecture_claims import string_excerpts
+
+    assert string_excerpts(root / "notebooks" / LECTURE) <= set(lesson.QUOTED_SOURCE)
+
+
+def test_lecture_ends_with_a_verdict_table_citing_its_cells(root):
+    from lecture_claims import verdict_rows
+
+    rows = verdict_rows(root / "notebooks" / LECTURE)
+    compile_row = [row for row in rows if "compute_mask()" in row["advice (thread)"]]
+    assert compile_row and compile_row[0]["verdict"] == "changed"
+
+
+def test_the_quoted_keras2_line_keeps_its_epsilon(root):
+    nb = nbformat.read(root / "notebooks" / LECTURE, as_version=4)
+    text = "\n".join(c.source for c in nb.cells)
+    assert "score_array /= K.mean(mask) + K.epsilon()" in text
+
+
+def test_neither_version_calls_model_compute_mask_to_mask_the_loss():
+    """The premise of the lecture's "changed" verdict on thread 001's account of compile()."""
+    import keras
+    import tensorflow as tf
+    import tf_keras
+
+    from course_utils.data import padded_feature_batch
+
+    x, y_true, mask = padded_feature_batch([4, 2], steps=4, features=2, seed=0)
+    for api in (keras, tf_keras):
+        api.utils.set_random_seed(0)
+        model = api.Sequential(
+            [
+                api.Input((4, 2)),
+                api.layers.Masking(0.0),
+                api.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+        calls, original = [], model.compute_mask
+        model.compute_mask = lambda *a, _o=original, _c=calls, **k: _c.append(1) or _o(*a, **k)
+        model.compile(loss="binary_crossentropy", run_eagerly=True)
+        evaluated = model.evaluate(x, y_true, verbose=0)
+        steps = np.asarray(api.losses.binary_crossentropy(y_true, model(tf.constant(x))))
+        assert calls == []
+        np.testing.assert_allclose(evaluated, steps[mask].mean(), rtol=1e-5)

@@ -118,3 +118,44 @@ def test_importing_the_lesson_does_not_import_keras():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+LECTURE = "03_mask_propagation.ipynb"
+
+
+def test_the_installed_source_the_lecture_quotes_is_still_there():
+    from lecture_claims import quoted_source_problems
+
+    assert not quoted_source_problems(l03.QUOTED_SOURCE)
+
+
+def test_every_source_the_lecture_names_is_listed_in_quoted_source(root):
+    from lecture_claims import string_excerpts
+
+    assert string_excerpts(root / "notebooks" / LECTURE) <= set(l03.QUOTED_SOURCE)
+
+
+def test_lecture_ends_with_a_verdict_table_citing_its_cells(root):
+    from lecture_claims import verdict_rows
+
+    rows = verdict_rows(root / "notebooks" / LECTURE)
+    assert len(rows) >= 3
+
+
+def test_source_reading_sections_are_marked_skim_and_predictions_come_first(root):
+    import nbformat
+
+    nb = nbformat.read(root / "notebooks" / LECTURE, as_version=4)
+    headings = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown"]
+    assert sum("(source reading: skim)" in h for h in headings) == 2
+    traces = (
+        "trace = trace_masks(model",
+        "pooling_trace = trace_masks(",
+        "fixed_trace = trace_masks(",
+    )
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and cell.source.find("trace_masks(") >= 0:
+            if any(name in cell.source for name in traces):
+                # asked before it is shown; the verdicts are asserted in a later cell
+                assert "**Predict**" in nb.cells[i - 1].source, cell.id
+                assert "verdicts()" not in cell.source, cell.id

@@ -231,3 +231,13 @@ def test_excerpt_accepts_the_object_itself():
     by_object = source_excerpt(RNN.compute_mask)
     assert by_name.lines == by_object.lines
     assert "mask if self.return_sequences else None" in by_object.text
+
+
+def test_an_excerpt_trimmed_to_other_words_names_them_in_its_title():
+    excerpt = source_excerpt(
+        "keras.src.backend.tensorflow.rnn._assert_valid_mask", only=("tf.Assert", "valid =")
+    )
+    title = repr(excerpt).splitlines()[0]
+    assert "lines that mention 'tf.Assert' or 'valid ='" in title
+    assert "lines that mention masks" not in title
+    assert excerpt.kept_words == ("tf.Assert", "valid =")

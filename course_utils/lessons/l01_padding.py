@@ -16,14 +16,29 @@ TITLE = "Padding variable-length sequences"
 OBJECTIVES = [
     "pad and truncate a batch with `keras.utils.pad_sequences` (`padding`, `truncating`, "
     "`maxlen`, `value`) and say what each option does;",
-    "explain why token id 0 is reserved for padding;",
-    "turn `lengths` into a boolean `mask` of shape `(batch, time)` and back;",
-    "build a mask from one-hot rows where padding (and the `'#'` placeholder) are all-zero rows;",
+    "explain why token id 0 is reserved for padding, and show that `Embedding(mask_zero=True)` "
+    "masks id 0 and no other value;",
+    "turn `lengths` into a boolean `mask` of shape `(batch, time)` and back, for post- and "
+    "pre-padded batches;",
+    "write the mask from the padding row of an encoding: an all-zero one-hot row (the course's "
+    "`'#'`) or thread 001's `'#'` class `[0, 0, 1]`;",
+    "choose the padding side: post-padding for a masked LSTM that may run on cuDNN (GPU);",
     "show why an unmasked mean over a padded batch is biased, and compute the masked mean.",
 ]
 PREREQUISITES = "Lesson 00; NumPy indexing and broadcasting."
-MINUTES = 20
+MINUTES = 30
 EXERCISE_MINUTES = 25
+
+# Installed source the lecture quotes (`source_excerpt`): dotted name -> a line it asserts.
+# tests/test_lesson_01.py fails if one disappears or changes, before the notebook is run.
+QUOTED_SOURCE = {
+    "keras.src.layers.core.embedding.Embedding.compute_mask": "return ops.not_equal(inputs, 0)",
+    "keras.src.layers.rnn.lstm.LSTM": "6. Inputs, if use masking, are strictly right-padded.",
+    "keras.src.backend.tensorflow.rnn._assert_valid_mask": "_is_sequence_right_padded(mask)",
+    "keras.src.backend.tensorflow.rnn._cudnn_lstm": "_assert_valid_mask(mask)",
+    "keras.src.backend.tensorflow.rnn.lstm": "except tf.errors.InvalidArgumentError:",
+    "tf_keras.src.layers.rnn.lstm.lstm_with_backend_selection": "false_fn=stardard_lstm_fn",
+}
 
 
 # --------------------------------------------------------------------------- 1. pad_batch

@@ -22,18 +22,35 @@ from ..checking import (
 LESSON = "02_masking_layer"
 TITLE = "The Masking layer"
 OBJECTIVES = [
-    "predict the mask `keras.layers.Masking(mask_value)` computes: a step is masked only when "
-    "EVERY feature equals `mask_value`;",
-    "read a mask from a layer's output (`_keras_mask`) or from `compute_mask`, and say what "
-    "`Masking` does to the values it passes on;",
-    "show that `model.evaluate` reports the loss averaged over the real timesteps only, and "
-    "compute that number yourself, the Keras 2 way and the Keras 3 way;",
+    "predict the mask `keras.layers.Masking(mask_value)` computes (a step is masked only when "
+    "EVERY feature equals `mask_value`) and read it with the public `compute_mask`;",
+    "show that `model.evaluate` reports the loss averaged over the real timesteps only, on "
+    "thread 000's model, in Keras 3 and in Keras 2 (`tf_keras`), and compute that number "
+    "yourself;",
+    "say where the loss gets its mask (it reads it off `y_pred` when called; `compile` does not "
+    "call `compute_mask`) and predict what follows: a loss object vs a loss function in your own "
+    "loop, a custom loss that returns one number, compiled metrics;",
+    "tell the per-batch masked mean `evaluate` reports from the mean over a whole data set, and "
+    "get the latter;",
     "spot a real timestep that `Masking` hides because it equals the mask value, and fix it "
     "with a mask value that cannot occur.",
 ]
 PREREQUISITES = "Lesson 01 (padding, masks, the masked mean); building a small Keras model."
-MINUTES = 30
+MINUTES = 40
 EXERCISE_MINUTES = 25
+
+# Installed source the lecture quotes (`source_excerpt`): dotted name -> a line it asserts.
+# tests/test_lesson_02.py fails if one disappears or changes, before the notebook is run.
+QUOTED_SOURCE = {
+    "keras.src.layers.core.masking.Masking.compute_mask": (
+        "return ops.any(ops.not_equal(inputs, self.mask_value), axis=-1)"
+    ),
+    "keras.src.backend.tensorflow.rnn._cudnn_lstm": "the cudnn kernel will fill zeros for",
+    "keras.src.losses.loss.Loss.__call__": "in_mask = backend.get_keras_mask(y_pred)",
+    "tf_keras.src.engine.compile_utils.LossesContainer.__call__": "losses_utils.get_mask(y_p)",
+    "tf_keras.src.utils.losses_utils.get_mask": 'return getattr(y_p, "_keras_mask", None)',
+    "keras.src.losses.loss.apply_mask": "mask_weight = ops.divide_no_nan(total, valid)",
+}
 
 # Binary cross-entropy as Keras computes it: predictions clipped to [EPSILON, 1 - EPSILON].
 EPSILON = 1e-7

@@ -17,19 +17,37 @@ from ..checking import Exercise, Mistake, WrongAnswer, as_array, call_learner, d
 LESSON = "03_mask_propagation"
 TITLE = "Mask propagation"
 OBJECTIVES = [
-    "say what `supports_masking`, `compute_mask(inputs, mask)` and a tensor's `_keras_mask` do;",
+    "say what `supports_masking`, `compute_mask(inputs, mask)` and a tensor's (internal) "
+    "`_keras_mask` do, and ask any layer for its mask with the public `compute_mask`;",
     "follow a mask through a functional model in Keras 3 (`Layer.__call__`, "
     "`Functional._run_through_graph`) and in Keras 2 (`Model.compute_mask`, "
-    "`_run_internal_graph`), read from the installed source;",
+    "`_run_internal_graph`), skimming the installed source;",
     "write a custom layer that passes a mask on, and one that consumes it;",
-    "trace a model layer by layer to see where a mask is created, passed, changed or lost.",
+    "trace a model layer by layer to see where a mask is created, passed, changed or lost, and "
+    "predict the trace first;",
+    "check thread 001's claim that the mask reaches the loss, and why `y_pred != 0` finds padded "
+    "steps only when they are leading.",
 ]
 PREREQUISITES = (
-    "Lessons 01 (padding) and 02 (the `Masking` layer); subclassing `keras.layers.Layer` "
-    "(a `call` method) helps."
+    "Lessons 01 (padding) and 02 (the `Masking` layer, where the loss reads its mask); "
+    "subclassing `keras.layers.Layer` (a `call` method) helps."
 )
-MINUTES = 25
+MINUTES = 30
 EXERCISE_MINUTES = 25
+
+# Installed source the lecture quotes (`source_excerpt`): dotted name -> a line it asserts.
+# tests/test_lesson_03.py fails if one disappears or changes, before the notebook is run.
+QUOTED_SOURCE = {
+    "keras.src.layers.layer.Layer.__call__": "_set_mask_metadata",
+    "keras.src.layers.layer.Layer._set_mask_metadata": "self.compute_mask(inputs, previous_mask)",
+    "keras.src.models.functional.Functional._run_through_graph": "def _run_through_graph(",
+    "keras.src.models.functional.Functional.call": "backend.set_keras_mask(x, mask)",
+    "tf_keras.src.engine.functional.Functional.compute_mask": (
+        "self._run_internal_graph(inputs, mask=mask)"
+    ),
+    "tf_keras.src.engine.functional.Functional._run_internal_graph": "input_t._keras_mask = mask",
+    "tf_keras.src.engine.base_layer.Layer.__call__": "self._set_mask_metadata(",
+}
 
 # The batch every check feeds through `Embedding(mask_zero=True)`: id 0 is padding, rows padded
 # at the end, at the front, and not at all.
