@@ -57,7 +57,11 @@ def problems() -> list[str]:
             f"this kernel runs Python {sys.version.split()[0]}, but the course needs Python "
             f"3.11, 3.12 or 3.13: {_pick_kernel()}"
         )
-    missing = [name for name in REQUIRED if importlib.util.find_spec(name) is None]
+    missing = [
+        name
+        for name in REQUIRED
+        if name not in sys.modules and importlib.util.find_spec(name) is None
+    ]
     if missing:
         found.append(
             f"this kernel ({sys.executable}) lacks {', '.join(missing)}: {_pick_kernel()}, "
