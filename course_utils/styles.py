@@ -68,8 +68,9 @@ def code_block(text: str) -> str:
 
 
 def table(header: list[str], rows: list[list[str]], css_class: str) -> str:
-    """A plain table in the theme's colours; cells are HTML."""
-    cell = f"padding:2px 10px;border-bottom:1px solid var(--jp-border-color2, #e0e0e0);color:{TEXT}"
+    """A plain table in the theme's colours (cells inherit the table's text colour, or take
+    JupyterLab's own table colours); cells are HTML."""
+    cell = "padding:2px 10px;border-bottom:1px solid var(--jp-border-color2, #e0e0e0)"
     head = "".join(f'<th style="{cell};text-align:left">{h}</th>' for h in header)
     body = "".join(
         "<tr>" + "".join(f'<td style="{cell}">{c}</td>' for c in row) + "</tr>" for row in rows
