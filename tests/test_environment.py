@@ -164,3 +164,13 @@ def test_a_missing_package_is_a_warning_but_jupyterlab_is_optional(monkeypatch):
     warnings = " ".join(check_environment().warnings)
     assert "matplotlib is not installed" in warnings
     assert "jupyterlab" not in warnings
+
+
+def test_a_bare_copy_of_the_package_still_reports_instead_of_crashing(monkeypatch, tmp_path):
+    def no_metadata(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(environment.metadata, "requires", no_metadata)
+    monkeypatch.setattr(environment, "__file__", str(tmp_path / "course_utils" / "environment.py"))
+    assert environment.required_ranges() == {}
+    assert check_environment().rows

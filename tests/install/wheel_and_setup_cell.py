@@ -181,8 +181,11 @@ def bare_env(tmp_path_factory) -> Path:
 
 def test_a_moved_course_folder_still_imports_its_own_course_utils(bare_env, tmp_path):
     moved = tmp_path / "somewhere" / "else" / "course"
-    for name in ("course_utils", "notebooks"):
-        shutil.copytree(ROOT / name, moved / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT,
+        moved,
+        ignore=shutil.ignore_patterns("__pycache__", ".venv*", ".git", "test-artifacts", "*.whl"),
+    )
     subprocess.run(
         [str(venv_python(bare_env)), "-m", "course_utils", "install-kernel"], cwd=moved, check=True
     )
