@@ -3,6 +3,7 @@ empty, so committed outputs are the same whether or not a line was shown."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ import nbformat
 from course_utils.execute import clean_for_git, run_notebook
 
 FIT = """\
+import os
 import time
 import numpy as np
 import keras
@@ -22,58 +24,36 @@ class Slow(keras.callbacks.Callback):
 
 model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
 model.compile("sgd", "mse")
-progress = TrainingProgress("toy model", after={after}, every=0)
+progress = TrainingProgress("toy model", after=float(os.environ["SHOW_AFTER"]), every=0)
 history = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=3, verbose=0, callbacks=[Slow(), progress])
-print(len(progress.shown) > 0)
-print(progress.shown[-1] if progress.shown else "")
 """
+REPORT = "print(progress.shown[-1] if progress.shown else 'nothing shown')"
 
 
-def _notebook(tmp_path, after: float):
+def test_a_long_fit_shows_one_line_that_nbval_ignores(tmp_path, monkeypatch):
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
         "kernelspec": {"name": "masking-course", "display_name": "x", "language": "python"}
     }
-    nb.cells = [nbformat.v4.new_code_cell(FIT.format(after=after))]
-    path = tmp_path / f"fit_{after}.ipynb"
+    nb.cells = [nbformat.v4.new_code_cell(FIT), nbformat.v4.new_code_cell(REPORT)]
+    path = tmp_path / "fit.ipynb"
     nbformat.write(nb, path)
-    return path
-
-
-def test_a_long_fit_shows_one_line_and_leaves_an_empty_output(tmp_path):
-    run = run_notebook(_notebook(tmp_path, after=0), allow_errors=True)
-    outputs = run.notebook.cells[0].outputs
-    display = [o for o in outputs if o.output_type == "display_data"]
-    assert [o.data for o in display] == [{"text/plain": ""}]  # emptied when the fit ended
-    printed = "".join(o.text for o in outputs if o.output_type == "stream")
-    shown, last = printed.strip().splitlines()
-    assert shown == "True"
+    # A slow machine: the fit runs past `after`, so the line is shown and updated.
+    monkeypatch.setenv("SHOW_AFTER", "0")
+    run = run_notebook(path, allow_errors=True)
+    fit, report = (cell.outputs for cell in run.notebook.cells)
+    assert [o.data for o in fit] == [{"text/plain": ""}]  # emptied when the fit ended
+    last = report[0].text.strip()
     assert last.startswith("⏳ toy model: epoch 3/3 · loss ") and last.endswith(" s")
-
-
-def test_a_short_fit_shows_nothing(tmp_path):
-    run = run_notebook(_notebook(tmp_path, after=60), allow_errors=True)
-    outputs = run.notebook.cells[0].outputs
-    assert [o.data for o in outputs if o.output_type == "display_data"] == [{"text/plain": ""}]
-    assert "False" in "".join(o.text for o in outputs if o.output_type == "stream")
-
-
-def test_nbval_passes_whether_or_not_the_line_was_shown(tmp_path):
-    # Committed as run on a fast machine (no line), checked on a slow one (a line every epoch).
-    committed = run_notebook(_notebook(tmp_path, after=60), allow_errors=True).notebook
-    committed.cells[0].source = FIT.format(after=0).replace(
-        'print(len(progress.shown) > 0)\nprint(progress.shown[-1] if progress.shown else "")\n', ""
-    )
-    committed.cells[0].outputs = [
-        o for o in committed.cells[0].outputs if o.output_type != "stream"
-    ]
-    path = tmp_path / "committed.ipynb"
-    nbformat.write(clean_for_git(committed), path)
+    # Committed as run there, checked by nbval on a fast machine where no line is ever shown.
+    run.notebook.cells = run.notebook.cells[:1]
+    nbformat.write(clean_for_git(run.notebook), path)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", str(path)],
         capture_output=True,
         text=True,
         cwd=tmp_path,
+        env={**os.environ, "SHOW_AFTER": "60"},
     )
     assert done.returncode == 0, done.stdout[-6000:]
 
