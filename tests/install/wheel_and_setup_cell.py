@@ -233,3 +233,16 @@ def test_with_course_url_the_set_up_cell_installs_the_course(bare_env, tmp_path)
     assert not run["errors"], run["errors"][0][:2]
     assert run["results"] == [["00_start_here", "count_real_tokens", "✅ Passed"]]
     assert "masking-course" in installed(bare_env)
+
+
+def test_the_editable_install_make_runs_shows_progress_without_a_warning_box(bare_env):
+    done = subprocess.run(
+        [str(venv_python(bare_env)), "-m", "pip", "install", "--no-deps", "-e", str(ROOT)],
+        capture_output=True,
+        text=True,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert "Building editable for masking-course" in output
+    assert "Successfully installed masking-course" in output
+    assert "!!" not in output, "the build printed a warning box:\n" + output[-3000:]
