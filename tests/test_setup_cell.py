@@ -214,3 +214,14 @@ def test_a_kernel_other_than_the_courses_is_named_in_one_sentence(root, tmp_path
         "Note: this notebook runs on another kernel than “Python 3 (masking course)”"
     )
     assert "\n" not in text
+
+
+def test_the_set_up_cell_starts_collapsed_and_stays_so_after_make_execute(root):
+    from course_utils.execute import clean_for_git
+
+    nb = nbformat.read(root / "notebooks" / "00_start_here.ipynb", as_version=4)
+    cleaned = clean_for_git(nb)
+    (setup,) = [c for c in cleaned.cells if c.get("id") == setup_cell.SETUP_ID]
+    assert setup.metadata == setup_cell.SETUP_METADATA
+    assert setup.source.startswith("# @title Course set-up: run this cell first")
+    assert not setup_cell.stale(root)
