@@ -18,6 +18,7 @@ def test_a_ready_kernel_gets_no_problem():
 
 
 def test_a_kernel_without_tensorflow_is_told_which_kernel_to_pick(monkeypatch):
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)  # as if never imported here
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util,
