@@ -245,6 +245,10 @@ def _open(page, port: int, path: str, root: Path = ROOT):
         assert time.monotonic() < deadline, f"{drawn.count()} of {len(cells)} cells drawn"
         time.sleep(0.25)
     _wait_idle(page)
+    # The generated set-up cell opens with its code collapsed; show all code, as a learner
+    # curious about it would, so every cell's prompt (its execution count) can be read.
+    _menu(page, "View", "Expand All Code")
+    panel.locator(".jp-InputPlaceholder").first.wait_for(state="detached")
     return panel
 
 
@@ -318,8 +322,13 @@ def _editor_text(cell) -> str:
 
 
 def _run_cell(page, cell) -> None:
-    """Click into a cell and run it with Shift+Enter, as a learner does."""
-    cell.locator(".jp-InputArea-editor").click()
+    """Click into a cell and run it with Shift+Enter, as a learner does. A cell whose code
+    starts collapsed (the generated set-up cell) is selected by clicking beside it."""
+    editor = cell.locator(".jp-InputArea-editor")
+    if editor.count() and editor.first.is_visible():
+        editor.first.click()
+    else:
+        cell.click(position={"x": 8, "y": 8})
     page.keyboard.press("Shift+Enter")
 
 
