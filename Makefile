@@ -1,25 +1,45 @@
-# Two commands for a fresh machine with Python 3.11: `make lab` and `make test`.
-# Both create .venv if missing and install the pinned environment only when pyproject.toml changed.
+# Two commands for a fresh machine with Python 3.11, 3.12 or 3.13: `make lab` and `make test`.
+# Both create .venv if missing and install the tested environment (constraints.txt) only when
+# pyproject.toml or constraints.txt changed, or the course folder moved.
 
-PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+# The tested default (3.11) first, then the other supported versions.
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3 python; do \
+	command -v $$p 2>/dev/null && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CONSTRAINTS := constraints.txt
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: setup lab test test-browser lint format execute exercises bench clean
+.PHONY: setup lab test test-browser test-install test-pythons lint format execute exercises \
+	setup-cells lock bench clean
 
 $(BIN)/python:
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "The course needs Python 3.11, but $(PYTHON) is Python %d.%d. Install Python 3.11 or run: make PYTHON=/path/to/python3.11 ..." % sys.version_info[:2])'
-	$(PYTHON) -m venv $(VENV)
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "make found no Python on PATH: install Python 3.11 (3.12 and 3.13 work too), or name one with make PYTHON=/path/to/python3.11 $(or $(MAKECMDGOALS),setup)" >&2; exit 1; fi
+	@if ! command -v "$(PYTHON)" >/dev/null 2>&1; then \
+		echo "make cannot run $(PYTHON): install Python 3.11 (3.12 and 3.13 work too), or name one with make PYTHON=/path/to/python3.11 $(or $(MAKECMDGOALS),setup)" >&2; exit 1; fi
+	@"$(PYTHON)" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else "The course needs Python 3.11, 3.12 or 3.13, but $(PYTHON) is Python %d.%d. Install one of them or run: make PYTHON=/path/to/python3.11 ..." % sys.version_info[:2])'
+	@echo "Creating $(VENV) with $(PYTHON)"
+	"$(PYTHON)" -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# The editable install and the kernel record this folder's absolute path: a moved or copied
+# course folder installs again (quick: the packages are already there).
+ifneq ($(shell cat $(STAMP) 2>/dev/null),$(CURDIR))
+.PHONY: $(STAMP)
+endif
+
+# pip prints what it collects and installs as it goes (the first time: about 2.5 GB, mostly
+# TensorFlow). The build backend is hatchling, whose editable install is a plain .pth file
+# without setuptools' "!!" notice (which reads like an error and is not one).
+$(STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	@echo "Installing the course environment into $(VENV) (first time: about 2.5 GB, 2-4 minutes)."
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --progress-bar on -c $(CONSTRAINTS) -e '.[lab,test]'
 	$(BIN)/python -m course_utils install-kernel
-	@touch $(STAMP)
+	@echo "$(CURDIR)" > $(STAMP)
 
 setup: $(STAMP)
 
@@ -41,7 +61,7 @@ test: setup
 CHROMIUM ?= /usr/bin/chromium
 EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 BROWSER_LESSON ?= 01_padding
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SUDO := $(shell [ "$$(id -u 2>/dev/null)" = 0 ] || echo sudo)
 
 $(CHROMIUM):
 	$(SUDO) apt-get update
@@ -52,14 +72,28 @@ $(EMOJI_FONT):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-noto-color-emoji \
 		|| ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-noto-color-emoji)
 
-# Playwright is pinned in pyproject.toml's `browser` extra.
-$(VENV)/.playwright: $(STAMP) pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[browser]'
+# Playwright's version is pinned in constraints.txt (pyproject.toml's `browser` extra).
+$(VENV)/.playwright: $(STAMP) pyproject.toml $(CONSTRAINTS)
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[lab,test,browser]'
 	@touch $@
 
 test-browser: setup $(CHROMIUM) $(EMOJI_FONT) $(VENV)/.playwright
 	CHROMIUM=$(CHROMIUM) BROWSER_LESSON=$(BROWSER_LESSON) $(BIN)/python -m pytest -p no:cacheprovider \
 		-v tests/browser/e2e_learner_path.py
+
+# The course as a learner installs it, outside the clone (tests/install/): a wheel in a fresh
+# venv used from another folder (lecture 00, every solution's checks, `lab`), and every
+# notebook's set-up cell in a fresh venv without the course (it installs it from a local path
+# standing in for the repository URL; a moved course folder still imports).
+test-install: setup
+	$(BIN)/python -m pytest -p no:cacheprovider -v tests/install/wheel_and_setup_cell.py
+
+# Python 3.11, 3.12 and 3.13 (tests/install/pythons.py): a venv each in .venvs/, installed from
+# constraints.txt, runs lecture 00, every solution and every exercise notebook. Interpreters:
+# python3.X on PATH, else ~/.pyenv/versions/3.X.*/bin/python. A missing one is skipped with a
+# reason, except under CI=true, where it fails.
+test-pythons: setup
+	$(BIN)/python -m pytest -p no:cacheprovider -v -rs tests/install/pythons.py
 
 lint: setup
 	$(BIN)/ruff check .
@@ -77,8 +111,24 @@ execute: setup
 exercises: setup
 	$(BIN)/python -m course_utils build-exercises
 
+# Insert or refresh every notebook's generated first cells (launch links, set-up cell), then
+# regenerate exercises/. Run it after merging notebooks from other branches.
+setup-cells: setup
+	$(BIN)/python -m course_utils setup-cells
+
+# Re-pin constraints.txt to the newest versions pyproject.toml's ranges allow (then review the
+# diff and run make test and make test-pythons before committing it).
+lock: | $(BIN)/python
+	rm -rf .venv-lock
+	"$(PYTHON)" -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --progress-bar on '.[lab,test,browser]'
+	{ grep '^#' $(CONSTRAINTS); .venv-lock/bin/python -m pip freeze --exclude masking-course; } \
+		> $(CONSTRAINTS).new && mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	rm -rf .venv-lock
+
 bench: setup
 	$(BIN)/python -m course_utils.bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .venvs .pytest_cache .ruff_cache *.egg-info

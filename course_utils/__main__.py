@@ -1,5 +1,5 @@
-"""Command line: `python -m course_utils build-exercises | execute | install-kernel | lab | env |
-grade | merge | guide | experiment`."""
+"""Command line: `python -m course_utils build-exercises | setup-cells | execute | install-kernel |
+lab | env | grade | merge | guide | experiment`."""
 
 from __future__ import annotations
 
@@ -36,10 +36,56 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _lab(args: argparse.Namespace) -> int:
+    problem = lab.jupyterlab_missing()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        folder, created = lab.serve_folder(Path(args.folder) if args.folder else None)
+    except lab.LabProblem as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if created:
+        print(f"Copied the course notebooks to {folder}; your edits and progress stay there.")
     lab.install_kernel()
-    command = lab.lab_command(args.extra)
+    print(
+        f"Starting JupyterLab on {folder} (the first start can take half a minute); "
+        "press Ctrl+C here to stop it.",
+        flush=True,
+    )
+    command = lab.lab_command(args.extra, root=folder)
     os.execv(command[0], command)
     return 0  # not reached
+
+
+def _setup_cells(args: argparse.Namespace) -> int:
+    from . import setup_cell
+
+    root = Path(args.root)
+    if args.check:
+        found = setup_cell.stale(root)
+        drift = exercise_builder.check_all(root)
+        for path in found:
+            print(
+                f"stale: {path}: its generated first cells are missing or out of date",
+                file=sys.stderr,
+            )
+        for item in drift:
+            print(f"drift: {item}", file=sys.stderr)
+        if found or drift:
+            print(
+                f"{len(found) + len(drift)} notebook(s) out of date; "
+                "run `python -m course_utils setup-cells`",
+                file=sys.stderr,
+            )
+            return 1
+        print("every notebook starts with its generated cells")
+        return 0
+    for path in setup_cell.refresh(root):
+        print(f"refreshed {path}")
+    for path in exercise_builder.build_all(root):
+        print(f"wrote {path}")
+    return 0
 
 
 def _env(args: argparse.Namespace) -> int:
@@ -83,11 +129,27 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--root", default=str(lab.ROOT), help="the course folder")
     build.set_defaults(func=_build)
     kernel = sub.add_parser("install-kernel", help="register the course kernel in this environment")
-    kernel.set_defaults(func=lambda a: print(f"installed {lab.install_kernel()}") or 0)
+    kernel.add_argument(
+        "--user", action="store_true", help="in your Jupyter data folder, not this environment"
+    )
+    kernel.set_defaults(func=lambda a: print(f"installed {lab.install_kernel(user=a.user)}") or 0)
     server = sub.add_parser("lab", help="start JupyterLab on the course")
     # Everything after `lab` that is not ours goes to JupyterLab (`make lab LAB_ARGS=...`).
+    server.add_argument(
+        "--folder",
+        help="serve this course folder (default: the clone; from a wheel, ./masking-course, "
+        "created on first use)",
+    )
     server.set_defaults(extra=[])
     server.set_defaults(func=_lab)
+    cells = sub.add_parser(
+        "setup-cells",
+        help="insert or refresh every notebook's generated first cells (launch links, set-up "
+        "cell), then regenerate exercises/",
+    )
+    cells.add_argument("--check", action="store_true", help="report stale notebooks, write nothing")
+    cells.add_argument("--root", default=str(lab.ROOT), help="the course folder")
+    cells.set_defaults(func=_setup_cells)
     env = sub.add_parser("env", help="compare this environment with the course pins")
     env.set_defaults(func=_env)
     execute = sub.add_parser("execute", help="re-execute lecture notebooks in place")

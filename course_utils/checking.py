@@ -7,19 +7,19 @@ names the misconception without ever revealing the expected value.
 
 from __future__ import annotations
 
-import html
 import inspect
 import math
-import signal
 import textwrap
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
+
+from . import styles
+from .time_limit import TimeLimitExceeded as _Timeout
+from .time_limit import time_limit as _time_limit
 
 PASSED = "passed"
 FAILED = "failed"
@@ -35,11 +35,14 @@ class Status(StrEnum):
     NOT_ATTEMPTED = NOT_ATTEMPTED
 
 
+# icon, the word shown, and the kind of box (see styles.ACCENT)
 _STYLE = {
-    Status.PASSED: ("✅", "#e6f4ea", "#1e7e34", "Passed"),
-    Status.FAILED: ("❌", "#fdecea", "#b71c1c", "Not yet"),
-    Status.NOT_ATTEMPTED: ("⏳", "#fff8e1", "#8a6d00", "Not attempted"),
+    Status.PASSED: ("✅", "Passed", "passed"),
+    Status.FAILED: ("❌", "Not yet", "failed"),
+    Status.NOT_ATTEMPTED: ("⏳", "Not attempted", "not-attempted"),
 }
+
+_UNSET = object()  # `check()` called with no argument: look the answer up in the notebook
 
 
 @dataclass(frozen=True)
@@ -56,17 +59,15 @@ class Result:
         return self.status is Status.PASSED
 
     def __repr__(self) -> str:
-        icon, _, _, word = _STYLE[self.status]
+        icon, word, _ = _STYLE[self.status]
         return f"{icon} {word} [{self.lesson} / {self.exercise}]: {self.message}"
 
     def _repr_html_(self) -> str:
-        icon, bg, fg, word = _STYLE[self.status]
-        return (
-            f'<div class="course-check course-check-{self.status.value.replace(" ", "-")}" '
-            f'style="background:{bg};border-left:4px solid {fg};padding:6px 10px;margin:4px 0">'
-            f'<strong style="color:{fg}">{icon} {word}</strong> '
-            f"<code>{html.escape(self.exercise)}</code>: {html.escape(self.message)}</div>"
+        icon, word, kind = _STYLE[self.status]
+        body = f"<strong>{icon} {word}</strong> {styles.code(self.exercise)}: " + (
+            styles.inline_code(self.message)
         )
+        return styles.box(kind, body, f"course-check course-check-{kind}")
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,11 @@ class Hint:
         return f"💡 Hint {self.tier} of {self.total} [{self.exercise}]: {self.text}"
 
     def _repr_html_(self) -> str:
-        return (
-            '<div class="course-hint" style="background:#e8f0fe;border-left:4px solid #1a73e8;'
-            f'padding:6px 10px;margin:4px 0"><strong>💡 Hint {self.tier} of {self.total}</strong> '
-            f"<code>{html.escape(self.exercise)}</code>: {html.escape(self.text)}</div>"
+        body = (
+            f"<strong>💡 Hint {self.tier} of {self.total}</strong> {styles.code(self.exercise)}: "
+            + styles.inline_code(self.text)
         )
+        return styles.box("hint", body, "course-hint")
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,10 @@ class Solution:
         return f"Solution [{self.exercise}]:\n{self.code}"
 
     def _repr_html_(self) -> str:
-        return (
-            '<div class="course-solution"><strong>Solution</strong> '
-            f"<code>{html.escape(self.exercise)}</code><pre>{html.escape(self.code)}</pre></div>"
+        body = f"<strong>Solution</strong> {styles.code(self.exercise)}" + styles.code_block(
+            self.code
         )
+        return styles.box("solution", body, "course-solution")
 
 
 class Mistake(Exception):
@@ -112,6 +113,10 @@ class Mistake(Exception):
 
 class NotAttempted(Exception):
     """Raised when the answer is still the untouched stub."""
+
+
+class _Undefined(Exception):
+    """`check()` looked for the answer in the notebook, and the name is not defined there."""
 
 
 @dataclass(frozen=True)
@@ -127,30 +132,6 @@ class WrongAnswer:
 
 
 # --------------------------------------------------------------------------- learner calls
-
-
-class _Timeout(BaseException):
-    """Raised by the alarm inside a learner's function; BaseException so `except Exception` in
-    the learner's own code cannot swallow it."""
-
-
-@contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt the block after `seconds` (main thread only; elsewhere no limit is possible)."""
-    if seconds is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def _alarm(signum, frame):
-        raise _Timeout()
-
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def call_learner(fn: Any, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
@@ -318,18 +299,31 @@ class Exercise:
     title: str = ""
     _hint_tier: int = field(default=0, repr=False)
 
-    def check(self, answer: Any = ...) -> Result:
-        """Grade `answer`; always returns a Result, never raises."""
+    def check(self, answer: Any = _UNSET) -> Result:
+        """Grade `answer`; always returns a Result, never raises.
+
+        With no argument, the answer is looked up by its name in the notebook
+        (`q.count_real_tokens.check()`), so a check run before its definition cell says so
+        instead of raising a NameError.
+        """
         try:
+            if answer is _UNSET:
+                answer = self._from_notebook()
             if answer is Ellipsis or answer is None:
                 raise NotAttempted()
             message = self.grader(answer)
             result = self._result(Status.PASSED, message or "correct, well done!")
+        except _Undefined:
+            result = self._result(
+                Status.NOT_ATTEMPTED,
+                f"`{self.answer_name}` is not defined yet; define `{self.answer_name}` above "
+                "and run its cell, then run this check again",
+            )
         except NotAttempted:
             result = self._result(
                 Status.NOT_ATTEMPTED,
                 f"replace the `...` or `raise NotImplementedError` in `{self.answer_name}` "
-                "with your answer, then run this cell again",
+                "with your answer and run the cell that defines it, then run this check again",
             )
         except Mistake as mistake:
             result = self._result(Status.FAILED, str(mistake))
@@ -345,6 +339,19 @@ class Exercise:
 
         record(result)
         return result
+
+    def _from_notebook(self) -> Any:
+        """The learner's `answer_name` from the notebook's namespace (IPython's `user_ns`)."""
+        try:
+            from IPython import get_ipython
+
+            shell = get_ipython()
+        except ImportError:
+            shell = None
+        namespace = getattr(shell, "user_ns", None) or {}
+        if self.answer_name not in namespace:
+            raise _Undefined()
+        return namespace[self.answer_name]
 
     def hint(self) -> Hint:
         """The next hint tier (the last one repeats)."""
@@ -366,7 +373,7 @@ class Exercise:
         return Result(self.lesson, self.name, status, message)
 
     def __repr__(self) -> str:
-        return f"<Exercise {self.lesson}/{self.name}: use .check({self.answer_name}), .hint(), .solution()>"
+        return f"<Exercise {self.lesson}/{self.name}: use .check(), .hint(), .solution()>"
 
 
 class ExerciseSet:

@@ -1,4 +1,5 @@
-"""The environment self-check of notebook 00: versions, backend and devices against the pins."""
+"""The environment self-check of notebook 00: Python, package versions, backend and devices,
+against the course's ranges (pyproject.toml) and its tested versions (constraints.txt)."""
 
 from __future__ import annotations
 
@@ -10,31 +11,60 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import paths, styles
+
 DISTRIBUTION = "masking-course"
-# Packages the self-check reports, by distribution name.
-CHECKED = ("tensorflow", "keras", "tf_keras", "numpy", "matplotlib", "jupyterlab", "nbval")
-PYTHON = "3.11"
+# Packages the self-check reports, by distribution name. JupyterLab is optional (not on Colab).
+CHECKED = ("tensorflow", "keras", "tf_keras", "numpy", "matplotlib", "jupyterlab")
+OPTIONAL = {"jupyterlab"}
+PYTHONS = ("3.11", "3.12", "3.13")
 
 
 def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def pinned_versions() -> dict[str, str]:
-    """`{distribution: version}` from the course's `==` pins (installed metadata, else pyproject)."""
+def required_ranges() -> dict[str, str]:
+    """`{distribution: specifier}` the course needs (installed metadata, else pyproject.toml),
+    extras included: what `pip install` of the course asks for."""
     try:
         requirements = metadata.requires(DISTRIBUTION) or []
     except metadata.PackageNotFoundError:
         import tomllib
 
         pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
-        requirements = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
-    pins = {}
+        try:
+            project = tomllib.loads(pyproject.read_text())["project"]
+        except (OSError, ValueError, KeyError):  # a bare copy of course_utils: ranges unknown
+            return {}
+        requirements = list(project["dependencies"])
+        for extra in project.get("optional-dependencies", {}).values():
+            requirements += extra
+    ranges = {}
     for req in requirements:
-        match = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*==\s*([^\s;]+)\s*", req)
+        match = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*([^;]*?)\s*(;.*)?", req)
+        if match:
+            ranges.setdefault(_canonical(match.group(1)), match.group(2).replace(" ", ""))
+    return ranges
+
+
+def tested_versions() -> dict[str, str]:
+    """`{distribution: version}` of the one tested environment (constraints.txt)."""
+    lock = paths.lock_file()
+    if lock is None:
+        return {}
+    pins = {}
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        match = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*==\s*([^\s;#]+).*", line)
         if match:
             pins[_canonical(match.group(1))] = match.group(2)
     return pins
+
+
+def _in_range(version: str, specifier: str) -> bool:
+    from packaging.specifiers import SpecifierSet
+
+    return not specifier or SpecifierSet(specifier).contains(version, prereleases=True)
 
 
 def _installed(name: str) -> str | None:
@@ -46,10 +76,17 @@ def _installed(name: str) -> str | None:
 
 @dataclass(frozen=True)
 class EnvironmentReport:
-    """What is installed, next to what the course pins, with plain-words warnings."""
+    """What is installed, next to what the course needs and what it was tested with.
 
-    rows: list[tuple[str, str, str]]  # what, found, expected
+    `warnings` are problems (the course cannot work as taught: a missing package, a version
+    outside the course's range, an untested Python, another Keras backend); `notes` are
+    differences from the tested versions that stay inside the range (outputs may differ in
+    their last digits). Only warnings make `ok` False.
+    """
+
+    rows: list[tuple[str, str, str]]  # what, found, tested with
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -58,49 +95,62 @@ class EnvironmentReport:
     def __repr__(self) -> str:
         width = max(len(r[0]) for r in self.rows)
         lines = [f"{what:<{width}}  {found:<24} {expected}" for what, found, expected in self.rows]
-        if self.warnings:
-            lines += ["", *(f"WARNING: {w}" for w in self.warnings)]
-        else:
-            lines += ["", "Everything matches the course's pinned environment."]
+        lines.append("")
+        lines += [f"WARNING: {w}" for w in self.warnings]
+        lines += [f"Note: {n}" for n in self.notes]
+        if self.ok:
+            lines.append("Everything the course needs is here.")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        body = "".join(
-            f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td><td>{html.escape(c)}</td></tr>"
-            for a, b, c in self.rows
+        table = styles.table(
+            ["", "found", "tested with"],
+            [[html.escape(a), html.escape(b), html.escape(c)] for a, b, c in self.rows],
+            "course-env",
         )
-        notes = "".join(f"<li>⚠️ {html.escape(w)}</li>" for w in self.warnings) or (
-            "<li>✅ Everything matches the course's pinned environment.</li>"
-        )
-        return (
-            '<table class="course-env"><thead><tr><th></th><th>found</th><th>course pin</th>'
-            f"</tr></thead><tbody>{body}</tbody></table><ul>{notes}</ul>"
-        )
+        items = [f"<li>⚠️ {styles.inline_code(w)}</li>" for w in self.warnings]
+        items += [f"<li>ℹ️ {styles.inline_code(n)}</li>" for n in self.notes]
+        if self.ok:
+            items.append("<li>✅ Everything the course needs is here.</li>")
+        return f'{table}<ul style="color:{styles.TEXT}">{"".join(items)}</ul>'
 
 
 def check_environment() -> EnvironmentReport:
-    """Compare Python and the key packages with the course pins; report backend and devices."""
-    pins = pinned_versions()
+    """Compare Python and the key packages with the course's ranges and tested versions;
+    report backend and devices."""
+    ranges = required_ranges()
+    tested = tested_versions()
     rows: list[tuple[str, str, str]] = []
     warnings: list[str] = []
+    notes: list[str] = []
 
     python = platform.python_version()
-    rows.append(("Python", python, PYTHON + ".x"))
-    if not python.startswith(PYTHON + "."):
+    rows.append(("Python", python, ", ".join(PYTHONS)))
+    if ".".join(python.split(".")[:2]) not in PYTHONS:
         warnings.append(
-            f"this kernel runs Python {python}, but the course is tested on Python {PYTHON}; "
-            "run `make lab` from the course folder so the course's own environment is used"
+            f"this kernel runs Python {python}, but the course is tested on Python "
+            f"{', '.join(PYTHONS)}; pick the kernel the course installed (see notebook 00)"
         )
     for name in CHECKED:
+        key = _canonical(name)
         found = _installed(name)
-        expected = pins.get(_canonical(name), "")
-        rows.append((name, found or "not installed", expected))
+        wanted = ranges.get(key, "")
+        rows.append((name, found or "not installed", tested.get(key, wanted)))
         if found is None:
-            warnings.append(f"{name} is not installed in this kernel's environment; run `make lab`")
-        elif expected and found != expected:
+            if name not in OPTIONAL:
+                warnings.append(
+                    f"{name} is not installed in this kernel's environment; install the course "
+                    "into it (see the README) or pick the course's kernel"
+                )
+        elif not _in_range(found, wanted):
             warnings.append(
-                f"{name} {found} is installed, but the course is tested with {expected}; "
+                f"{name} {found} is installed, but the course needs {name}{wanted}; "
                 "outputs and error messages in the notebooks may differ"
+            )
+        elif key in tested and found != tested[key]:
+            notes.append(
+                f"{name} {found} is installed; the course was tested with {tested[key]}, so "
+                "printed numbers may differ in their last digits"
             )
 
     try:
@@ -123,7 +173,7 @@ def check_environment() -> EnvironmentReport:
         devices = f"unavailable ({type(exc).__name__})"
     rows.append(("Devices", devices, "CPU is enough"))
     rows.append(("Interpreter", interpreter_text(), "the course's .venv"))
-    return EnvironmentReport(rows, warnings)
+    return EnvironmentReport(rows, warnings, notes)
 
 
 def interpreter_text(executable: str | None = None, course_root: Path | None = None) -> str:

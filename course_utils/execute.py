@@ -93,11 +93,12 @@ def error_outputs(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def clean_for_git(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Keep outputs, drop what changes run to run: execution timings and extra metadata."""
+    """Keep outputs, drop what changes run to run: execution timings and extra metadata (a
+    cell keeps its tags, and whether its code starts collapsed)."""
     nb.metadata = {k: v for k, v in nb.metadata.items() if k in ("kernelspec", "language_info")}
     if "language_info" in nb.metadata:
         nb.metadata["language_info"] = {"name": "python"}
     for cell in nb.cells:
-        tags = cell.get("metadata", {}).get("tags")
-        cell.metadata = {"tags": tags} if tags else {}
+        old = cell.get("metadata", {})
+        cell.metadata = {key: old[key] for key in ("tags", "jupyter", "cellView") if old.get(key)}
     return nb

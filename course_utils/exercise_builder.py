@@ -4,6 +4,8 @@ Code between `### BEGIN SOLUTION` and `### END SOLUTION` is replaced by a stub t
 marker's indentation: inside a function body, `raise NotImplementedError`; at the top level, each
 assigned name becomes `name = ...`. Outputs are cleared and metadata trimmed to the kernelspec.
 Nested, unclosed or stray markers are refused with the notebook name and cell number.
+The exercise gets its own generated first cells (launch links, set-up cell of kind "exercise";
+see setup_cell.py) in place of the solution's.
 """
 
 from __future__ import annotations
@@ -99,8 +101,10 @@ def _read(path: Path) -> nbformat.NotebookNode:
         raise BuildError(f"{path}: could not be read as a notebook ({exc})") from None
 
 
-def build_notebook(path: Path) -> str:
+def build_notebook(path: Path, repo: str | None = None) -> str:
     """The exercise notebook generated from one solution notebook, as JSON text."""
+    from . import setup_cell
+
     nb = _read(path)
     out = nbformat.v4.new_notebook()
     kernelspec = nb.metadata.get("kernelspec")
@@ -128,6 +132,8 @@ def build_notebook(path: Path) -> str:
         out.cells.append(new)
     if not found:
         raise BuildError(f"{path}: has no `{BEGIN}` region, so its exercise would be the solution")
+    repo = repo or setup_cell.repository(Path(path).resolve().parent.parent)
+    setup_cell.apply(out, setup_cell.generated_cells("exercises", Path(path).name, repo))
     return nbformat.writes(out) + "\n"
 
 

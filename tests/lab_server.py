@@ -64,13 +64,20 @@ def _stop(process: subprocess.Popen, port: int, token: str) -> None:
 
 @contextlib.contextmanager
 def running_lab(
-    command: list[str], *, port: int, token: str, env: dict, log_path: Path, timeout: float = 120
+    command: list[str],
+    *,
+    port: int,
+    token: str,
+    env: dict,
+    log_path: Path,
+    timeout: float = 120,
+    cwd: Path | None = None,
 ) -> Iterator[int]:
     """Run `command` (a server on `port`) until the block ends; fail with its log if it never
     answers. The server is stopped however the block ends."""
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=cwd
         )
         try:
             deadline = time.monotonic() + timeout

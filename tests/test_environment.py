@@ -1,61 +1,146 @@
-"""One pinned environment: pyproject.toml and environment.yml agree; the self-check reports it."""
+"""What the course needs (ranges in pyproject.toml) is kept apart from the one tested environment
+(constraints.txt), which `make`, environment.yml and binder/ all install; the self-check reports
+both."""
 
 from __future__ import annotations
 
 import re
 import tomllib
+from importlib import metadata
 
 import yaml
+from packaging.requirements import Requirement
 
 from course_utils import check_environment, environment
 
 
-def _pins(requirements):
-    pins = {}
-    for req in requirements:
-        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==(\S+)", req.strip())
-        if match:
-            pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(2)
-    return pins
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _pyproject(root):
+def _project(root):
     return tomllib.loads((root / "pyproject.toml").read_text())["project"]
 
 
-def _conda(root):
-    return yaml.safe_load((root / "environment.yml").read_text())["dependencies"]
+def _lock(root) -> dict[str, str]:
+    pins = {}
+    for line in (root / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt: {line!r} is not an exact pin"
+            pins[_canonical(name)] = version.strip()
+    return pins
 
 
-def test_pyproject_and_environment_yml_pin_the_same_versions(root):
-    project = _pyproject(root)
-    conda = _conda(root)
+def _requirements(root, *, extras=True) -> list[Requirement]:
+    project = _project(root)
+    found = [Requirement(r) for r in project["dependencies"]]
+    if extras:
+        for group in project["optional-dependencies"].values():
+            found += [Requirement(r) for r in group]
+    return found
+
+
+def test_pyproject_states_ranges_not_pins(root):
+    pinned = [str(r) for r in _requirements(root) if any(s.operator == "==" for s in r.specifier)]
+    assert not pinned, f"exact pins belong in constraints.txt, not pyproject.toml: {pinned}"
+
+
+def test_runtime_dependencies_leave_out_the_test_tools_and_jupyterlab(root):
+    runtime = {_canonical(r.name) for r in _requirements(root, extras=False)}
+    assert not runtime & {"pytest", "pytest-xdist", "nbval", "ruff", "playwright", "jupyterlab"}
+    assert {"pytest", "nbval", "ruff"} <= {
+        _canonical(Requirement(r).name) for r in _project(root)["optional-dependencies"]["test"]
+    }
+
+
+def test_the_lock_pins_every_requirement_inside_its_range(root):
+    lock = _lock(root)
+    for req in _requirements(root):
+        name = _canonical(req.name)
+        assert name in lock, f"constraints.txt does not pin {req.name}"
+        assert req.specifier.contains(lock[name], prereleases=True), (
+            f"constraints.txt pins {req.name}=={lock[name]}, outside pyproject.toml's {req}"
+        )
+
+
+def test_this_environment_is_the_locked_one(root):
+    lock = _lock(root)
+    differ = []
+    for dist in metadata.distributions():
+        name = _canonical(dist.metadata["Name"])
+        if name in lock and dist.version != lock[name]:
+            differ.append(f"{name} {dist.version} (locked {lock[name]})")
+    assert not differ, f"installed versions differ from constraints.txt: {differ}"
+
+
+def test_the_stack_the_course_teaches_is_what_is_locked(root):
+    lock = _lock(root)
+    assert lock["tensorflow"].startswith("2.21.")
+    assert lock["keras"].startswith("3.15.")
+    assert lock["tf-keras"].startswith("2.21.")
+
+
+def test_pythons_3_11_to_3_13_are_allowed(root):
+    spec = Requirement(f"x{_project(root)['requires-python']}").specifier
+    assert [v for v in ("3.10", "3.11", "3.12", "3.13", "3.14") if spec.contains(f"{v}.0")] == [
+        "3.11",
+        "3.12",
+        "3.13",
+    ]
+    assert environment.PYTHONS == ("3.11", "3.12", "3.13")
+
+
+def test_environment_yml_installs_the_locked_course_on_the_default_python(root):
+    conda = yaml.safe_load((root / "environment.yml").read_text())["dependencies"]
+    assert "python=3.11" in conda
     pip_section = next(item["pip"] for item in conda if isinstance(item, dict))
-    assert _pins(project["dependencies"]) == _pins(pip_section)
-    unpinned = [r for r in project["dependencies"] if "==" not in r]
-    assert not unpinned, f"unpinned dependencies: {unpinned}"
+    assert pip_section == ["-c constraints.txt", "-e .[lab]"]
 
 
-def test_both_files_ask_for_python_3_11(root):
-    assert _pyproject(root)["requires-python"] == "==3.11.*"
-    assert "python=3.11" in _conda(root)
+def test_binder_builds_the_same_environment(root):
+    assert (root / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
+    post_build = (root / "binder" / "postBuild").read_text()
+    assert "pip install -c constraints.txt -e '.[lab]'" in post_build
+    assert "python -m course_utils install-kernel --user" in post_build
 
 
-def test_the_course_pins_the_stack_it_teaches(root):
-    pins = _pins(_pyproject(root)["dependencies"])
-    assert pins["tensorflow"].startswith("2.21.")
-    assert pins["keras"].startswith("3.15.")
-    assert pins["tf-keras"].startswith("2.21.")
+def test_make_installs_from_the_lock(root):
+    makefile = (root / "Makefile").read_text()
+    assert "pip install --progress-bar on -c $(CONSTRAINTS) -e '.[lab,test]'" in makefile
+    assert "CONSTRAINTS := constraints.txt" in makefile
 
 
 def test_self_check_passes_in_the_course_environment():
     report = check_environment()
     assert report.ok, report.warnings
+    assert not report.notes, report.notes
     names = [row[0] for row in report.rows]
     assert {"Python", "tensorflow", "keras", "tf_keras", "Keras backend", "Devices"} <= set(names)
 
 
-def test_self_check_warns_in_plain_words_on_a_version_mismatch(monkeypatch):
+def test_self_check_accepts_python_3_12_and_3_13(monkeypatch):
+    for version in ("3.12.1", "3.13.0"):
+        monkeypatch.setattr(environment.platform, "python_version", lambda v=version: v)
+        assert check_environment().ok
+    monkeypatch.setattr(environment.platform, "python_version", lambda: "3.14.0")
+    assert "this kernel runs Python 3.14.0" in " ".join(check_environment().warnings)
+
+
+def test_a_version_inside_the_range_is_a_note_not_a_warning(monkeypatch):
+    real = environment._installed
+    monkeypatch.setattr(
+        environment, "_installed", lambda name: "99.0.0" if name == "numpy" else real(name)
+    )
+    report = check_environment()
+    assert report.ok
+    assert any(
+        n.startswith("numpy 99.0.0 is installed; the course was tested with") for n in report.notes
+    )
+    assert "Note: numpy 99.0.0" in repr(report)
+
+
+def test_a_version_outside_the_range_is_a_warning_in_plain_words(monkeypatch):
     real = environment._installed
     monkeypatch.setattr(
         environment, "_installed", lambda name: "2.0.0" if name == "keras" else real(name)
@@ -63,18 +148,32 @@ def test_self_check_warns_in_plain_words_on_a_version_mismatch(monkeypatch):
     report = check_environment()
     assert not report.ok
     assert any(
-        w.startswith("keras 2.0.0 is installed, but the course is tested with 3.15")
+        w.startswith("keras 2.0.0 is installed, but the course needs keras")
         for w in report.warnings
     )
     assert "WARNING: keras 2.0.0" in repr(report)
 
 
-def test_self_check_warns_about_a_missing_package(monkeypatch):
+def test_a_missing_package_is_a_warning_but_jupyterlab_is_optional(monkeypatch):
     real = environment._installed
     monkeypatch.setattr(
-        environment, "_installed", lambda name: None if name == "nbval" else real(name)
+        environment,
+        "_installed",
+        lambda name: None if name in ("matplotlib", "jupyterlab") else real(name),
     )
-    assert "nbval is not installed" in " ".join(check_environment().warnings)
+    warnings = " ".join(check_environment().warnings)
+    assert "matplotlib is not installed" in warnings
+    assert "jupyterlab" not in warnings
+
+
+def test_a_bare_copy_of_the_package_still_reports_instead_of_crashing(monkeypatch, tmp_path):
+    def no_metadata(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(environment.metadata, "requires", no_metadata)
+    monkeypatch.setattr(environment, "__file__", str(tmp_path / "course_utils" / "environment.py"))
+    assert environment.required_ranges() == {}
+    assert check_environment().rows
 
 
 def test_interpreter_is_shown_relative_to_the_course_folder(tmp_path):

@@ -15,7 +15,7 @@ def test_the_instructor_guide_is_up_to_date():
 
 def test_regenerating_keeps_hand_written_prose(tmp_path):
     path = tmp_path / "README.md"
-    names = ["objectives", "schedule", "misconceptions"]
+    names = ["objectives", "schedule", "misconceptions", "setup-problems"]
     blocks = "".join(
         f"prose before {n}\n<!-- BEGIN GENERATED: {n} -->\nstale\n<!-- END GENERATED: {n} -->\n"
         for n in names
@@ -73,3 +73,10 @@ def test_a_compact_full_day_teaches_every_lesson_and_turns_late_exercises_into_h
     taught = [what for _, _, what in rows if what.startswith(tuple(s["label"] for s in slots))]
     assert len(taught) == 9 and sum(n for _, n, _ in rows) <= 480
     assert sum("exercises as homework" in what for what in taught) == len(homework)
+
+
+def test_the_setup_problems_say_what_jupyter_really_does_when_its_port_is_taken():
+    text = guide.sections()["setup-problems"]
+    assert "Errno 98" not in text
+    assert "`The port 8888 is already in use, trying another port.`" in text
+    assert "moves to the next free port by itself" in text

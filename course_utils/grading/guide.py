@@ -3,8 +3,9 @@
 `python -m course_utils guide` rewrites only the text between `<!-- BEGIN GENERATED: NAME -->`
 and `<!-- END GENERATED: NAME -->` markers; everything else is hand-written and kept. The
 sections come from one place: each lesson module's TITLE, OBJECTIVES, MINUTES and
-EXERCISE_MINUTES (through course_utils.curriculum), its exercises' WrongAnswer entries, and
-the measured notebook run times in instructor/timings.json.
+EXERCISE_MINUTES (through course_utils.curriculum), its exercises' WrongAnswer entries, the
+measured notebook run times in instructor/timings.json, and the known set-up problems
+(course_utils/troubleshooting.py).
 
 `guide --measure [LESSON...]` executes the lecture and solution notebooks (all lessons, or the
 ones named) in fresh kernels and stores their run times in instructor/timings.json first; the
@@ -23,6 +24,7 @@ from pathlib import Path
 from ..curriculum import all_lessons
 from ..lab import ROOT
 from ..registry import exercises, lesson_ids
+from ..troubleshooting import table_markdown
 
 GUIDE = ROOT / "instructor" / "README.md"
 TIMINGS = ROOT / "instructor" / "timings.json"
@@ -266,6 +268,7 @@ def sections(timings: dict | None = None) -> dict[str, str]:
         "objectives": objectives_section(),
         "schedule": schedule_section(timings),
         "misconceptions": misconceptions_section(),
+        "setup-problems": table_markdown(),
     }
 
 

@@ -229,21 +229,26 @@ def page(browser, server):
 # --------------------------------------------------------------------------- the notebook UI
 
 
-def _open(page, port: int, path: str):
+def _open(page, port: int, path: str, root: Path = ROOT):
     """Open a notebook the way a learner's link does (`?reset`: a fresh workspace, one tab);
-    wait until every cell is drawn and the course kernel is idle."""
+    wait until every cell is drawn and the course kernel is idle. `root` holds the notebook
+    file (the served copy, for notebooks the test writes itself)."""
     page.goto(f"http://127.0.0.1:{port}/lab/tree/{path}?reset&token={TOKEN}")
     panel = page.locator(".jp-NotebookPanel").filter(has=page.locator(".jp-Notebook"))
     panel.first.wait_for(state="visible")
     assert panel.count() == 1, f"expected one open notebook, found {panel.count()}"
     panel = panel.first
-    cells = nbformat.read(ROOT / path, as_version=4).cells
+    cells = nbformat.read(root / path, as_version=4).cells
     drawn = _cells(panel)
     deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
     while drawn.count() < len(cells) or drawn.nth(len(cells) - 1).locator(".cm-line").count() == 0:
         assert time.monotonic() < deadline, f"{drawn.count()} of {len(cells)} cells drawn"
         time.sleep(0.25)
     _wait_idle(page)
+    # The generated set-up cell opens with its code collapsed; show all code, as a learner
+    # curious about it would, so every cell's prompt (its execution count) can be read.
+    _menu(page, "View", "Expand All Code")
+    panel.locator(".jp-InputPlaceholder").first.wait_for(state="detached")
     return panel
 
 
@@ -317,8 +322,13 @@ def _editor_text(cell) -> str:
 
 
 def _run_cell(page, cell) -> None:
-    """Click into a cell and run it with Shift+Enter, as a learner does."""
-    cell.locator(".jp-InputArea-editor").click()
+    """Click into a cell and run it with Shift+Enter, as a learner does. A cell whose code
+    starts collapsed (the generated set-up cell) is selected by clicking beside it."""
+    editor = cell.locator(".jp-InputArea-editor")
+    if editor.count() and editor.first.is_visible():
+        editor.first.click()
+    else:
+        cell.click(position={"x": 8, "y": 8})
     page.keyboard.press("Shift+Enter")
 
 
@@ -403,3 +413,138 @@ def test_exercise_answered_in_the_browser_passes_its_check_and_gives_a_hint(page
         hint = hint_cell.locator(".jp-OutputArea-output .course-hint")
         hint.wait_for()
         assert "Hint 1" in hint.inner_text(), f"the hint says {hint.inner_text()!r}"
+
+
+# --------------------------------------------------------------------------- Light and Dark
+
+THEMES = ("JupyterLab Light", "JupyterLab Dark")
+CONTRAST_AA = 4.5
+CONTRAST = ROOT / "test-artifacts" / "browser" / "contrast.json"
+
+# Every feedback view a learner meets, in one notebook run from exercises/ (as a learner would).
+FEEDBACK_CELLS = [
+    "from course_utils import exercises, progress\n\nq = exercises('00')",
+    "q.count_real_tokens.check(lambda batch, pad_id=0: (batch == pad_id).sum(axis=1))",
+    "q.count_real_tokens.check(lambda batch, pad_id=0: (batch != pad_id).sum(axis=1))",
+    "q.count_real_tokens.check(...)",
+    "q.count_real_tokens.hint()",
+    "q.count_real_tokens.solution()",
+    "progress()",
+]
+VIEWS = {
+    "failed check": ".course-check-failed",
+    "passed check": ".course-check-passed",
+    "not-attempted check": ".course-check-not-attempted",
+    "hint": ".course-hint",
+    "solution": ".course-solution",
+    "progress": ".course-progress",
+}
+
+# For each element with its own text inside `root`: its text colour and the background it is
+# drawn on (the element's and its ancestors' backgrounds composited), both as RGBA 0-255 after
+# the browser resolved every CSS variable and color-mix(). A 1x1 canvas normalises colours.
+_COLOURS_JS = """
+(root) => {
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 1;
+  const ctx = canvas.getContext('2d', {willReadFrequently: true});
+  const rgba = (css) => {
+    ctx.clearRect(0, 0, 1, 1);
+    ctx.fillStyle = '#000';
+    ctx.fillStyle = css;
+    ctx.fillRect(0, 0, 1, 1);
+    const [r, g, b, a] = ctx.getImageData(0, 0, 1, 1).data;
+    return [r, g, b, a / 255];
+  };
+  const over = (top, bottom) => {
+    const a = top[3] + bottom[3] * (1 - top[3]);
+    if (a === 0) return [0, 0, 0, 0];
+    const mix = (i) => (top[i] * top[3] + bottom[i] * bottom[3] * (1 - top[3])) / a;
+    return [mix(0), mix(1), mix(2), a];
+  };
+  const background = (el) => {
+    const layers = [];
+    for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
+      layers.push(rgba(getComputedStyle(node).backgroundColor));
+    }
+    let colour = [255, 255, 255, 1];  // the page behind everything
+    for (const layer of layers.reverse()) colour = over(layer, colour);
+    return colour;
+  };
+  const found = [];
+  for (const el of [root, ...root.querySelectorAll('*')]) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const bg = background(el);
+    const fg = over(rgba(getComputedStyle(el).color), bg);
+    found.push({text: el.textContent.trim().slice(0, 40), fg, bg});
+  }
+  return found;
+}
+"""
+
+
+def _luminance(rgb) -> float:
+    def channel(c: float) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(fg, bg) -> float:
+    """WCAG 2 contrast ratio of two opaque colours."""
+    light, dark = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _set_theme(port: int, theme: str) -> None:
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/lab/api/settings/@jupyterlab/apputils-extension:themes",
+        method="PUT",
+        data=json.dumps({"raw": json.dumps({"theme": theme})}).encode(),
+        headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status in (200, 204), response.status
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_feedback_is_readable_in_light_and_dark(page, server, course, theme):
+    step = Steps(page)
+    path = "exercises/feedback_views.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = _read("exercises").metadata
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in FEEDBACK_CELLS]
+    nbformat.write(nb, course / path)
+    slug = theme.split()[-1].lower()
+    with step(f"feedback_{slug}_theme_opened"):
+        _set_theme(server, theme)
+        panel = _open(page, server, path, root=course)
+        page.wait_for_function(
+            "(light) => document.body.dataset.jpThemeLight === String(light)",
+            arg=theme.endswith("Light"),
+        )
+    with step(f"feedback_{slug}_theme_shown"):
+        _menu(page, "Run", "Run All Cells")
+        _wait_executed(page, panel, _code_cells(panel).all())
+        for selector in VIEWS.values():
+            panel.locator(f".jp-OutputArea-output {selector}").first.wait_for()
+        panel.locator(".course-check-failed").first.scroll_into_view_if_needed()
+    measured = {}
+    for name, selector in VIEWS.items():
+        view = panel.locator(f".jp-OutputArea-output {selector}").first
+        pairs = view.evaluate(_COLOURS_JS)
+        assert pairs, f"{name}: no text found"
+        measured[name] = min((round(contrast(p["fg"], p["bg"]), 2), p["text"]) for p in pairs)
+    hint_code = panel.locator(".jp-OutputArea-output .course-hint code")
+    assert "pad_id" in hint_code.all_text_contents(), "backticks in a hint did not become code"
+    report = json.loads(CONTRAST.read_text()) if CONTRAST.exists() else {}
+    report[theme] = {name: ratio for name, (ratio, _) in measured.items()}
+    CONTRAST.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"{theme}: {report[theme]}")
+    low = {name: m for name, m in measured.items() if m[0] < CONTRAST_AA}
+    assert not low, f"{theme}: below WCAG AA {CONTRAST_AA}:1 (ratio, text): {low}"

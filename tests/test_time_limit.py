@@ -1,0 +1,82 @@
+"""Time limits stop a learner's endless loop on every platform: with SIGALRM (Linux, macOS), and
+without it (Windows has none; a check run from a thread cannot use it)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+import pytest
+
+from course_utils import exercises
+from course_utils.checking import Mistake, call_learner
+from course_utils.time_limit import TimeLimitExceeded, time_limit
+
+
+@pytest.fixture(params=["with SIGALRM", "without SIGALRM"])
+def platform_signals(request, monkeypatch):
+    """Run the test as on Linux, and as on Windows (no `signal.SIGALRM`)."""
+    if request.param == "without SIGALRM":
+        monkeypatch.delattr(signal, "SIGALRM")
+    return request.param
+
+
+def _endless():
+    while True:
+        pass
+
+
+def _endless_and_swallowing():
+    while True:
+        try:
+            sum(range(1000))
+        except Exception:  # a learner's catch-all must not hide the time limit
+            pass
+
+
+@pytest.mark.parametrize("loop", [_endless, _endless_and_swallowing])
+def test_an_endless_loop_is_stopped(platform_signals, loop):
+    start = time.monotonic()
+    with pytest.raises(TimeLimitExceeded), time_limit(0.3):
+        loop()
+    assert time.monotonic() - start < 3
+
+
+def test_the_learner_is_told_their_loop_never_ends(platform_signals):
+    with pytest.raises(Mistake, match="did not finish within 0.3 seconds; look for a loop"):
+        call_learner(lambda batch: _endless(), [1], timeout=0.3)
+
+
+def test_a_block_that_finishes_in_time_is_never_interrupted_later(platform_signals):
+    with time_limit(0.2):
+        pass
+    deadline = time.monotonic() + 0.6
+    while time.monotonic() < deadline:  # Python code runs on past the limit: no late exception
+        pass
+
+
+def test_a_check_run_from_a_thread_still_stops_an_endless_loop():
+    outcome = {}
+
+    def run():
+        try:
+            call_learner(_endless, timeout=0.3)
+        except Mistake as mistake:
+            outcome["message"] = str(mistake)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert "did not finish within 0.3 seconds" in outcome["message"]
+
+
+def test_checks_pass_and_fail_as_usual_without_sigalrm(monkeypatch, progress_file):
+    monkeypatch.delattr(signal, "SIGALRM")
+    for lesson in ("00", "01"):
+        for ex in exercises(lesson):
+            assert ex.check(ex.reference).passed, ex.name
+            for wrong in ex.wrong_answers:
+                result = ex.check(wrong.answer)
+                assert result.status == "failed" and wrong.says in result.message, wrong.name
