@@ -117,3 +117,96 @@ def curves(histories: dict[str, list[float]], *, ylabel: str = "loss", title: st
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+# Okabe-Ito colours (distinguishable with colour-blindness), each with its own marker and dash
+# pattern so that lines stay apart in greyscale too.
+SERIES_STYLES = (
+    ("#000000", "o", "-"),
+    ("#E69F00", "s", "--"),
+    ("#56B4E9", "^", "-."),
+    ("#009E73", "D", ":"),
+    ("#CC79A7", "v", (0, (5, 1, 1, 1))),
+    ("#D55E00", "P", (0, (3, 1, 1, 1, 1, 1))),
+    ("#0072B2", "X", (0, (1, 1))),
+    ("#999999", "*", (0, (8, 2))),
+)
+
+
+def banded_panels(
+    panels: dict[str, dict[str, np.ndarray]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str = "",
+    x=None,
+    vline: float | None = None,
+    vline_label: str = "",
+    ylim: tuple[float, float] | None = None,
+):
+    """Small multiples, one panel per key of `panels`. In each panel, one line per named series
+    of shape (runs, points): the mean over runs with markers, and a band from the lowest to the
+    highest run, so that the spread over seeds is visible. A series name keeps one style (colour,
+    marker, dash) in every panel, and on long series the lines put their markers on different
+    points, so lines that coincide stay visible; the legend sits below the panels, clear of the
+    data. `vline` marks one x value (e.g. the course's training budget)."""
+    names: list[str] = []
+    for series in panels.values():
+        names += [name for name in series if name not in names]
+    style = {name: SERIES_STYLES[i % len(SERIES_STYLES)] for i, name in enumerate(names)}
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(3.6 * len(panels) + 0.6, 3.6), sharey=True, squeeze=False
+    )
+    for ax, (panel, series) in zip(axes[0], panels.items(), strict=True):
+        for name, runs in series.items():
+            runs = np.atleast_2d(np.asarray(runs, dtype=float))
+            xs = np.arange(1, runs.shape[1] + 1) if x is None else np.asarray(x)
+            colour, marker, dash = style[name]
+            # On long series, each line puts its markers on other points than the others, so
+            # lines that coincide (e.g. two at 1.0) still show every marker.
+            order = names.index(name)
+            every = (order % len(names), len(names)) if len(xs) >= 10 else None
+            with np.errstate(all="ignore"):
+                mean = np.nanmean(runs, axis=0)
+            ax.fill_between(
+                xs, np.nanmin(runs, axis=0), np.nanmax(runs, axis=0), color=colour, alpha=0.15
+            )
+            ax.plot(
+                xs,
+                mean,
+                color=colour,
+                marker=marker,
+                markevery=every,
+                linestyle=dash,
+                markersize=4,
+                linewidth=1.4,
+                label=name,
+            )
+        if vline is not None:
+            ax.axvline(vline, color="#555555", linewidth=0.8, linestyle=":")
+        ax.set_title(panel, fontsize=10)
+        ax.set_xlabel(xlabel)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(ylabel)
+    handles = [
+        plt.Line2D([], [], color=c, marker=m, linestyle=d, label=name)
+        for name, (c, m, d) in style.items()
+    ]
+    if vline is not None and vline_label:
+        handles.append(plt.Line2D([], [], color="#555555", linestyle=":", label=vline_label))
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        ncol=min(len(handles), 4),
+        fontsize=8,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.0),
+    )
+    if title:
+        fig.suptitle(title, fontsize=11)
+    rows = -(-len(handles) // 4)
+    fig.tight_layout(rect=(0, 0.06 + 0.05 * rows, 1, 1))
+    plt.close(fig)
+    return fig

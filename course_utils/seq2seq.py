@@ -318,6 +318,8 @@ def train(
     epoch with one). Returns `(history, seconds)`, history = `{"loss": [one value per epoch]}`."""
     import keras
 
+    from .training_progress import TrainingProgress  # one updating line in a notebook, else nothing
+
     keras.utils.set_random_seed(seed)
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate),
@@ -332,7 +334,7 @@ def train(
         batch_size=config.batch_size,
         shuffle=True,
         verbose=0,
-        callbacks=callbacks,
+        callbacks=[TrainingProgress("training"), *(callbacks or [])],
     )
     seconds = _time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fitted.history.items()}
@@ -350,21 +352,29 @@ def greedy_ids(model, data: Seq2SeqData) -> np.ndarray:
     token and is fed its own previous prediction at every step, as at inference time. In the
     fixed encoding the decoder reads 0 (padding) once it has predicted the end token, as in
     training; in the naive one it reads the end token it predicted."""
+    import logging
+
     n, steps = data.targets.shape
     decoder_inputs = np.full((n, steps), data.pad_id, dtype="int32")
     decoder_inputs[:, 0] = data.start_id
     ended = np.zeros(n, dtype=bool)
     predicted = np.zeros((n, steps), dtype="int32")
-    for t in range(steps):
-        # The decoder is causal: step t's output depends on decoder inputs 0..t only.
-        probs = model.predict_on_batch([data.encoder_inputs, decoder_inputs])
-        predicted[:, t] = np.argmax(np.asarray(probs)[:, t], axis=-1)
-        if t + 1 < steps:
-            ended |= predicted[:, t] == data.end_id
-            fed = predicted[:, t]
-            if data.encoding == FIXED:
-                fed = np.where(ended, data.pad_id, fed)
-            decoder_inputs[:, t + 1] = fed
+    tf_logger = logging.getLogger("tensorflow")
+    level = tf_logger.level
+    tf_logger.setLevel(logging.ERROR)  # a predict function traced anew: no "retracing" warning
+    try:
+        for t in range(steps):
+            # The decoder is causal: step t's output depends on decoder inputs 0..t only.
+            probs = model.predict_on_batch([data.encoder_inputs, decoder_inputs])
+            predicted[:, t] = np.argmax(np.asarray(probs)[:, t], axis=-1)
+            if t + 1 < steps:
+                ended |= predicted[:, t] == data.end_id
+                fed = predicted[:, t]
+                if data.encoding == FIXED:
+                    fed = np.where(ended, data.pad_id, fed)
+                decoder_inputs[:, t + 1] = fed
+    finally:
+        tf_logger.setLevel(level)
     return predicted
 
 

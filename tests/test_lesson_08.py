@@ -1,5 +1,6 @@
-"""Lesson 08: the capstone's claims hold on more seeds than the notebook runs, its runner agrees
-with `seq2seq.run_variant`, and the repair check accepts every fix and rejects the broken model."""
+"""Lesson 08's checks: the diagnosis cases separate every misconception, and the repair check
+passes a model whose encoder reads its input and rejects the broken model and loss-only fixes.
+(The capstone's claims are checked on the committed grid: tests/test_findings.py.)"""
 
 from __future__ import annotations
 
@@ -10,48 +11,10 @@ import tensorflow as tf
 from course_utils import checking, losses, seq2seq
 from course_utils.lessons import l08_capstone as capstone
 
-# The notebook runs seed 0; these reruns keep its prose true on other seeds.
-OTHER_SEEDS = (1, 2)
-
 
 @pytest.fixture(autouse=True)
 def _deterministic_ops():
     tf.config.experimental.enable_op_determinism()
-
-
-@pytest.mark.parametrize("seed", OTHER_SEEDS)
-def test_capstone_claims_hold_on_other_seeds(seed):
-    runs = {name: capstone.run(name, seed) for name in capstone.VARIANTS}
-    failed = [c for c, ok in capstone.verdict_claims(runs).items() if not ok]
-    failed += [c for c, ok in capstone.position_claims(runs).items() if not ok]
-    measured = {name: {k: round(v, 3) for k, v in r.metrics.items()} for name, r in runs.items()}
-    assert not failed, f"seed {seed}: {failed}; measured {measured}"
-
-
-def test_the_argmax_variant_is_the_custom_loss_variant_with_the_argmax_loss():
-    from course_utils import losses
-
-    small = seq2seq.TaskConfig(n_train=128, n_test=64, epochs=1)
-    task = seq2seq.make_task(1, 0, seq2seq.NAIVE, small)
-    named = seq2seq.run_variant("argmax_loss", 0, config=small)
-    custom = seq2seq.run_variant(
-        "custom_loss", 0, config=small, loss=losses.make_argmax_loss(task.start_id, task.end_id)
-    )
-    assert named.metrics == pytest.approx(custom.metrics)
-    assert named.history["loss"] == pytest.approx(custom.history["loss"])
-
-
-def test_capstone_run_keeps_run_variants_metrics_and_adds_per_position_accuracy():
-    small = seq2seq.TaskConfig(n_train=128, n_test=64, epochs=1)
-    ours = capstone.run("class_weight", 0, config=small)
-    theirs = seq2seq.run_variant("class_weight", 0, config=small)
-    assert ours.metrics == pytest.approx(theirs.metrics)
-    assert ours.position_accuracy.shape == (theirs.test.targets.shape[1],)
-
-
-def test_capstone_rejects_unknown_variants():
-    with pytest.raises(ValueError, match="unknown variant"):
-        capstone.run("dropout")
 
 
 def _repair_with_mask_and_class_weight(train, seed=0):
@@ -83,7 +46,7 @@ def test_the_repair_check_accepts_the_mask_with_class_weights_on_top(progress_fi
 def test_the_repair_check_rejects_the_argmax_loss_alone_naming_the_encoder(progress_file):
     result = _repair_exercise().check(_repair_with_argmax_loss)
     assert result.status is checking.Status.FAILED
-    assert "encoder still reads the padding" in result.message
+    assert "while the encoder reads the padding" in result.message
 
 
 def test_the_repair_threshold_sits_between_the_broken_model_and_the_mask():

@@ -11,16 +11,18 @@ TITLE = "Fix 1: pad with 0 and `Embedding(mask_zero=True)`"
 OBJECTIVES = [
     "reproduce the seq2seq model that predicts the end token at real positions, and measure it "
     "with metrics that ignore padding;",
+    "show that the collapsed model is the input-blind per-position predictor, and why that "
+    "predictor's answer is the end token even when padding is not counted;",
     "re-encode targets the fixed way: reserve id 0 for padding, shift every id by one, one end "
     "token then 0s;",
     "size `Embedding(input_dim=vocab + 1, mask_zero=True)` and show that its mask (`ids != 0`) "
     "reaches the loss and the compiled metrics;",
-    "measure what the fix repairs and what it cannot.",
+    "measure what the fix repairs, teacher-forced and greedily, and what it cannot do.",
 ]
 PREREQUISITES = (
     "Lessons 01-04: padding, masks, how a mask travels through a model and where it is dropped."
 )
-MINUTES = 25
+MINUTES = 35
 EXERCISE_MINUTES = 20
 
 

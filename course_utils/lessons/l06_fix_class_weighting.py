@@ -12,11 +12,13 @@ OBJECTIVES = [
     "count the classes of padded sequence targets and compute the end-token ratio: the mean "
     "count of the other classes over the end-token count;",
     "see the real errors `fit(class_weight=...)` raises for sequence targets in Keras 3, and why;",
+    "say what Keras 2 (`tf_keras`) did with the same call: per-step weights for one-hot targets, "
+    "a silent no-op for sparse ones;",
     "build the working equivalent, a `(batch, time)` `sample_weight` from a class-weight dict;",
-    "measure what class weighting repairs and what it breaks.",
+    "measure, on five seeds, what class weighting repairs and what it breaks.",
 ]
 PREREQUISITES = "Lesson 05: the toy seq2seq task and the metrics that ignore padding."
-MINUTES = 25
+MINUTES = 30
 EXERCISE_MINUTES = 20
 
 

@@ -22,21 +22,24 @@ from ..checking import (
 )
 
 LESSON = "07_fix_argmax_loss"
-TITLE = "Fix 3: an argmax-based custom loss"
+TITLE = "Fix 3: an argmax-based custom loss, and Keras' own masked losses"
 OBJECTIVES = [
-    "explain, from the real errors, why a Python `if` or `.eval()` cannot work inside a loss;",
+    "explain, from the real errors, why a Python `if` or `.eval()` cannot work inside a loss, "
+    "and where Keras 2's backend functions went in Keras 3;",
     "rebuild a per-step condition on tensors with `keras.ops` (`argmax`, `equal`, "
     "`logical_and`, `logical_or`, casts);",
     "show with `tf.GradientTape` that an argmax-based condition passes no gradient, so it acts "
     "only as a constant weight;",
-    "write the general masked loss: mask from `y_true`, divided by the number of real tokens;",
-    "measure what the argmax-based loss changes on the toy seq2seq task, and say what it cannot do.",
+    "get the mean over real tokens from Keras 3 itself (`ignore_class`, "
+    '`reduction="mean_with_sample_weight"`) or write it by hand, and say which denominator '
+    "Keras uses when a mask meets a `sample_weight`;",
+    "measure, on five seeds, when the argmax-based loss helps and when it cannot.",
 ]
 PREREQUISITES = (
     "Lessons 05 and 06: the toy seq2seq task, its end-token failure and its metrics. "
     "Lesson 04's masked loss helps."
 )
-MINUTES = 30
+MINUTES = 35
 EXERCISE_MINUTES = 30
 
 # --------------------------------------------------------------------------- references

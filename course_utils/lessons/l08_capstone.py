@@ -1,14 +1,18 @@
-"""Lesson 08: the capstone. Diagnose the broken seq2seq model, then repair it with a fix.
+"""Lesson 08: the capstone. Read the controlled experiment, diagnose the broken seq2seq model,
+then repair it.
 
-The first two checks grade diagnostic functions on hand-made predictions. The third trains the
-learner's repair on a small seeded split of the toy task (`course_utils.seq2seq`) and measures
-the repaired model with the padding-blind metrics, so any of the three fixes passes and a
-training that still reads padding as the answer does not.
+The lecture reads the committed grid (`course_utils.experiment`) and asserts its findings
+(`course_utils.findings`). The first two checks grade diagnostic functions on hand-made
+predictions. The third trains the learner's repair on a seeded split of the toy task
+(`course_utils.seq2seq`) for the course's budget and measures it with the padding-blind metrics
+on that split's test data, post-padded as `seq2seq` encodes it (naive ids, or fixed ids for a
+model with one more output). The grid says what passes at that budget: a model whose encoder
+reads its input (fix 1, `mask_zero`), whatever the loss; loss-side fixes alone (class weights,
+the argmax rule, a masked loss) leave the post-padded encoder collapsed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -17,13 +21,16 @@ from .. import checking
 from ..checking import Exercise, Mistake, WrongAnswer, as_array, as_number, call_learner, close
 
 LESSON = "08_capstone"
-TITLE = "Capstone: the three fixes side by side"
+TITLE = "Capstone: a controlled experiment on the three fixes"
 OBJECTIVES = [
-    "compare the naive baseline with the three fixes on the same data and seeds, with metrics "
-    "that ignore padding;",
-    "read a verdict table, loss curves and a per-position accuracy plot, and say which fix to "
-    "use when;",
-    "diagnose a broken seq2seq model from its predictions and repair it with a fix of your choice.",
+    "read a controlled experiment: the input side, the loss side, the training budget and the "
+    "seed, each varied with the others held fixed, reported as mean and spread over seeds;",
+    "say which side of the model decides whether the end token takes over, and which decides how "
+    "fast the tokens are learned;",
+    "choose a fix for a padded seq2seq model and say when each of the thread's three suggestions "
+    "works, on which budget, and what it costs;",
+    "diagnose a broken seq2seq model from its predictions and repair it so that its encoder can "
+    "read its input.",
 ]
 PREREQUISITES = "Lessons 05, 06 and 07: the toy task and the three fixes."
 MINUTES = 25
@@ -77,112 +84,6 @@ def broken_model(train, seed=0):
     model = seq2seq.build_model(train.vocab_size, seed=seed)
     seq2seq.train(model, train, seed=seed)
     return model
-
-
-# --------------------------------------------------------------------------- the capstone runs
-
-# The variants of the verdict table, in order: the naive baseline, the three fixes, lesson 07's
-# general masked loss alone (fixed encoding, no mask on the inputs), and fix 1 with fix 2's class
-# weights on top.
-VARIANTS = (
-    "baseline",
-    "mask_zero",
-    "class_weight",
-    "argmax_loss",
-    "masked_loss",
-    "mask_zero+class_weight",
-)
-# The variants whose encoder reads the padding (no `mask_zero`).
-UNMASKED_INPUTS = ("baseline", "class_weight", "argmax_loss", "masked_loss")
-
-
-@dataclass(frozen=True)
-class CapstoneRun:
-    """One variant trained on `seq2seq.make_split(seed)` and measured on its test split."""
-
-    name: str
-    seed: int
-    metrics: dict[str, float]  # seq2seq.METRICS, padding never counts
-    history: dict[str, list[float]]  # {"loss": one value per epoch}
-    seconds: float  # training time (varies run to run)
-    position_accuracy: np.ndarray  # (time,) accuracy over the real positions at each step
-
-
-def run(name: str, seed: int = 0, *, config=None) -> CapstoneRun:
-    """Train and measure one of `VARIANTS` with `seq2seq.run_variant` (same split, model,
-    optimizer and seed for every variant), adding the per-position accuracy."""
-    from course_utils import seq2seq
-
-    if name not in VARIANTS:
-        raise ValueError(f"unknown variant {name!r}; choose one of {VARIANTS}")
-    config = seq2seq.CONFIG if config is None else config
-    result = seq2seq.run_variant(name, seed, config=config)
-    test = result.test
-    return CapstoneRun(
-        name=name,
-        seed=seed,
-        metrics=result.metrics,
-        history=result.history,
-        seconds=result.seconds,
-        position_accuracy=per_position_accuracy(test.targets, result.probs, test.lengths),
-    )
-
-
-def verdict_claims(runs: dict[str, CapstoneRun]) -> dict[str, bool]:
-    """The capstone's claims about one seed's runs (name -> run), each with a margin that held on
-    seeds 0, 1 and 2 (tests/test_lesson_08.py reruns seeds 1 and 2). Claim -> holds?"""
-    m = {name: r.metrics for name, r in runs.items()}
-    acc = {name: v["real_token_accuracy"] for name, v in m.items()}
-    return {
-        "the baseline predicts the end token on >= 40% of the real tokens, gets <= 5% right": (
-            m["baseline"]["end_token_rate"] >= 0.4 and acc["baseline"] <= 0.05
-        ),
-        "mask_zero gets >= 0.5 more of the real tokens right than the baseline": (
-            acc["mask_zero"] >= acc["baseline"] + 0.5
-        ),
-        "mask_zero gets >= 60% of the whole sequences right": m["mask_zero"]["exact_match"] >= 0.6,
-        "every variant whose encoder reads padding gets <= 20% of the real tokens right": all(
-            acc[name] <= 0.2 for name in UNMASKED_INPUTS
-        ),
-        "the argmax-based loss and the masked loss each move the real-token accuracy by <= 0.05": (
-            all(abs(acc[name] - acc["baseline"]) <= 0.05 for name in ("argmax_loss", "masked_loss"))
-        ),
-        "class_weight: end token on <= 1% of real tokens, in its place for <= 5% of sequences": (
-            m["class_weight"]["end_token_rate"] <= 0.01
-            and m["class_weight"]["end_position_accuracy"] <= 0.05
-        ),
-        "mask_zero puts the end token in its place for >= 99% of the sequences": (
-            m["mask_zero"]["end_position_accuracy"] >= 0.99
-        ),
-        "class weights on top of the mask: end in place <= 80%, exact match 0.1 below mask_zero": (
-            m["mask_zero+class_weight"]["end_position_accuracy"] <= 0.8
-            and m["mask_zero+class_weight"]["exact_match"] <= m["mask_zero"]["exact_match"] - 0.1
-        ),
-    }
-
-
-# Positions 3 to 7 (1 = the first target token): where the end token of most sequences falls.
-MIDDLE = slice(2, 7)
-
-
-def middle_accuracy(run_: CapstoneRun) -> float:
-    """Mean of the per-position accuracies over positions 3 to 7 (`MIDDLE`)."""
-    return float(np.mean(run_.position_accuracy[MIDDLE]))
-
-
-def position_claims(runs: dict[str, CapstoneRun]) -> dict[str, bool]:
-    """Claims about the per-position accuracies, with margins that held on seeds 0, 1 and 2."""
-    first = {name: float(r.position_accuracy[0]) for name, r in runs.items()}
-    return {
-        "position 1: mask_zero >= 0.9": first["mask_zero"] >= 0.9,
-        "position 1: every variant whose encoder reads padding <= 0.25": all(
-            first[name] <= 0.25 for name in UNMASKED_INPUTS
-        ),
-        "positions 3-7: class weights on top of the mask lose >= 0.2 against mask_zero": (
-            middle_accuracy(runs["mask_zero+class_weight"])
-            <= middle_accuracy(runs["mask_zero"]) - 0.2
-        ),
-    }
 
 
 # --------------------------------------------------------------------------- cases
@@ -393,10 +294,11 @@ def _grade_repair(fn) -> str:
     if not np.isfinite(accuracy) or accuracy < REPAIR_MIN_ACCURACY:
         raise Mistake(
             f"your model gets {accuracy:.0%} of the real tokens right on the check's test split, "
-            "no better than the broken model. Fixes that only change the loss (class weights, "
-            "the argmax rule, even a loss masked from `y_true`) do not repair this model: its "
-            "encoder still reads the padding after the last symbol. Mask the inputs (fix 1, "
-            "lesson 05)"
+            "no better than the broken model. In the capstone's grid, while the encoder reads the "
+            "padding after the last symbol, no change to the loss alone (class weights, the "
+            "argmax rule, a loss masked from `y_true`) learns the real tokens within the "
+            "course's 6 epochs. Let the encoder read its input: mask the padding in its "
+            "Embedding (fix 1, lesson 05)"
         )
     return (
         f"repaired: {accuracy:.0%} of the real tokens right, end token predicted on "
@@ -547,7 +449,7 @@ EXERCISES = [
             WrongAnswer("fit(class_weight=...)", _repair_fit_class_weight, "class_weight"),
             WrongAnswer("untrained model", _repair_untrained, "no better than the broken model"),
             WrongAnswer("unchanged training", _repair_unchanged, "no better than the broken model"),
-            WrongAnswer("class weights only", _repair_class_weight_only, "only change the loss"),
+            WrongAnswer("class weights only", _repair_class_weight_only, "the loss alone"),
         ],
     ),
 ]
