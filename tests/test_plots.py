@@ -43,3 +43,28 @@ def test_mask_heatmap_legend_is_opt_in():
         "real token (mask True)",
         "padding (mask False)",
     ]
+
+
+def test_banded_panels_keep_one_style_per_series_and_stagger_markers_of_coinciding_lines():
+    from course_utils.plots import banded_panels
+
+    flat = np.ones((3, 12))  # two series that coincide at 1.0 over 12 epochs
+    rising = np.linspace(0, 1, 12)[None, :] * np.array([[0.9], [1.0], [1.1]])
+    fig = banded_panels(
+        {"left": {"a": flat, "b": flat.copy()}, "right": {"b": rising, "c": rising}},
+        xlabel="epoch",
+        ylabel="accuracy",
+        vline=6,
+        vline_label="budget",
+    )
+    left, right = fig.axes
+    lines = {line.get_label(): line for line in left.get_lines() if line.get_label() in "ab"}
+    every_a, every_b = lines["a"].get_markevery(), lines["b"].get_markevery()
+    assert every_a != every_b  # the two flat lines show their markers on different epochs
+    b_right = next(line for line in right.get_lines() if line.get_label() == "b")
+    assert b_right.get_color() == lines["b"].get_color()  # one style per name, in every panel
+    assert b_right.get_marker() == lines["b"].get_marker()
+    legend = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert legend == ["a", "b", "c", "budget"]
+    band = left.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() == band.max() == 1.0  # no spread over seeds: a flat band
