@@ -1,8 +1,15 @@
 """Graded exercises: `Exercise.check/hint/solution` and the `Result` they return.
 
-A check calls the learner's object on cases and turns every way it can go wrong into a plain
-sentence. Nothing raised inside a check reaches the learner as a traceback, and a failure message
-names the misconception without ever revealing the expected value.
+An exercise is data (see AUTHORING.md): its *cases* (fixed edge cases plus cases generated from a
+seed), a *probe* that runs the learner's answer on each case and writes down what happened as
+plain data (`probing`), and the *misconceptions* it knows, each written once as a function and
+the sentence a learner reads. The *judge* (`judging`) compares the learner's observations with the
+reference's and each misconception's, computed in the trusted process, and names the first that
+matches. In a notebook probe and judge run together; the grader runs the probe in a sandbox and
+the judge in its own process.
+
+Nothing raised inside a check reaches the learner as a traceback, and a failure message names the
+misconception without ever revealing the expected value.
 """
 
 from __future__ import annotations
@@ -10,29 +17,24 @@ from __future__ import annotations
 import inspect
 import math
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
 from . import styles
+from .judging import Judge, Misconception, Observation, Status, Verdict
+from .probing import DEFAULT_CALL_TIMEOUT, Case, Probe, call
 from .time_limit import TimeLimitExceeded as _Timeout
 from .time_limit import time_limit as _time_limit
 
-PASSED = "passed"
-FAILED = "failed"
-NOT_ATTEMPTED = "not attempted"
+PASSED = Status.PASSED.value
+FAILED = Status.FAILED.value
+NOT_ATTEMPTED = Status.NOT_ATTEMPTED.value
 
-# How long one call of a learner's function may take before it counts as an endless loop.
-DEFAULT_CALL_TIMEOUT = 20.0
-
-
-class Status(StrEnum):
-    PASSED = PASSED
-    FAILED = FAILED
-    NOT_ATTEMPTED = NOT_ATTEMPTED
+# The seed of the generated cases a learner's own check uses; the grader draws a secret one.
+PUBLIC_SEED = 0
 
 
 # icon, the word shown, and the kind of box (see styles.ACCENT)
@@ -121,7 +123,8 @@ class _Undefined(Exception):
 
 @dataclass(frozen=True)
 class WrongAnswer:
-    """A known-wrong answer kept next to the reference; the tests prove the check rejects it.
+    """A known-wrong answer of a hand-written grader (the older model; a data exercise keeps
+    `Misconception`s instead, and `Exercise.wrong_answers` lists them in this form).
 
     `says` is a fragment the failure message must contain (the named misconception).
     """
@@ -164,36 +167,23 @@ def call_learner(fn: Any, *args: Any, timeout: float | None = None, **kwargs: An
         ) from None
 
 
-class SymbolicNumpyUse(Exception):
-    """NumPy met a symbolic tensor while a learner's function was traced (NumPy then raises
-    NotImplementedError, which must not read as an untouched stub)."""
-
-
 def call_learner_compiled(fn: Any, *arrays: Any, extra: tuple = (), timeout: float | None = None):
-    """Call the learner's `fn` the way Keras calls a loss inside `fit`: traced by `tf.function`
-    without AutoGraph, on float32 tensors whose batch size is unknown while tracing. `extra`
-    arguments follow the arrays as plain Python values. Failures become `Mistake`s as in
-    `call_learner`."""
-    import logging
+    """Call the learner's `fn` the way Keras calls a loss inside `fit` (`probing.compiled_call`,
+    the one home of that), turning a failure into a `Mistake` as `call_learner` does."""
+    from .probing import compiled_call
 
-    import tensorflow as tf
-
-    def traced(*tensors):
-        try:
-            return fn(*tensors, *extra)
-        except NotImplementedError as exc:
-            raise SymbolicNumpyUse(str(exc)) from None
-
-    specs = [tf.TensorSpec((None, *np.shape(a)[1:]), tf.float32) for a in arrays]
-    compiled = tf.function(traced, autograph=False, reduce_retracing=True, input_signature=specs)
-    tensors = [tf.constant(np.asarray(a, dtype="float32")) for a in arrays]
-    tf_logger = logging.getLogger("tensorflow")
-    level = tf_logger.level
-    tf_logger.setLevel(logging.ERROR)  # each check traces anew: no "retracing" warnings
-    try:
-        return call_learner(compiled, *tensors, timeout=timeout)
-    finally:
-        tf_logger.setLevel(level)
+    failed, value = compiled_call(fn, arrays, extra, timeout=timeout)
+    if failed is None:
+        return value
+    if failed["outcome"] == "not_attempted":
+        raise NotAttempted()
+    if failed["outcome"] == "timeout":
+        limit = DEFAULT_CALL_TIMEOUT if timeout is None else timeout
+        raise Mistake(
+            f"your function did not finish within {limit:g} seconds; look for a loop that never ends"
+        )
+    detail = failed.get("detail") or ""
+    raise Mistake(f"your function raised {failed.get('error')}" + (f": {detail}" if detail else ""))
 
 
 def describe(value: Any) -> str:
@@ -278,63 +268,166 @@ def close(actual: Any, expected: Any, *, rtol: float = 1e-5, atol: float = 1e-6)
 # --------------------------------------------------------------------------- exercises
 
 Grader = Callable[[Any], "str | None"]
+Cases = Sequence[Case] | Callable[[np.random.Generator], Sequence[Case]]
 
 
 @dataclass(eq=False)
 class Exercise:
     """One graded exercise of a lesson.
 
-    `grader(answer)` raises `Mistake` or `NotAttempted`, or returns an optional success message.
-    `answer_name` is the name the learner's notebook defines (the grader looks it up there).
+    A data exercise declares `cases`, a `probe` (default: call the answer, observe the value),
+    `misconceptions` and `judge` options (see `judging.Judge`: what, success, fallback, facts,
+    tolerance, custom, timeout); `alternatives` are differently written right answers the tests
+    replay. `cases` is a list, or a function of a NumPy Generator returning one (fixed edge cases
+    plus generated ones): a learner's check draws it with `PUBLIC_SEED`, the grader with a
+    secret seed.
+
+    `grader(answer)` is the older hand-written model: it raises `Mistake` or `NotAttempted`, or
+    returns an optional success message. `answer_name` is the name the learner's notebook
+    defines (the check looks it up there).
     """
 
     lesson: str
     name: str
     answer_name: str
-    grader: Grader
     hints: list[str]
-    reference: Any
-    wrong_answers: list[WrongAnswer] = field(default_factory=list)
+    reference: Any  # the answer, or (data exercise) its name in the lesson's answers module
+    grader: Grader | None = None
+    cases: Cases = ()
+    probe: Probe | None = None
+    misconceptions: list[Misconception] = field(default_factory=list)
+    alternatives: list[Any] = field(default_factory=list)
+    judge: dict[str, Any] = field(default_factory=dict)
+    legacy_wrong_answers: list[WrongAnswer] = field(default_factory=list)
+    # Where `reference`, `alternatives` and misconception answers given by name live: by
+    # default `course_utils.answers.lNN_slug`, imported only when a judge is built, so the
+    # grader's sandbox (which runs probes) never has the answers.
+    answers_module: str | None = None
     solution_code: str | None = None
     title: str = ""
     _hint_tier: int = field(default=0, repr=False)
+    _judges: dict = field(default_factory=dict, repr=False)
 
-    def check(self, answer: Any = _UNSET) -> Result:
-        """Grade `answer`; always returns a Result, never raises.
+    def __post_init__(self) -> None:
+        if self.grader is None and not self.cases:
+            raise ValueError(f"exercise {self.name}: give either `cases` or a `grader`")
 
-        With no argument, the answer is looked up by its name in the notebook
-        (`q.count_real_tokens.check()`), so a check run before its definition cell says so
-        instead of raising a NameError.
-        """
+    # ----------------------------------------------------------------- the data model
+
+    @property
+    def is_data(self) -> bool:
+        """Whether this exercise is cases + probe + judge (not a hand-written grader)."""
+        return self.grader is None
+
+    def resolve(self, answer: Any) -> Any:
+        """An answer given by name (a string) -> the function of that name in the answers
+        module; anything else as it is."""
+        if not isinstance(answer, str):
+            return answer
+        import importlib
+
+        module = self.answers_module or f"course_utils.answers.l{self.lesson}"
+        return getattr(importlib.import_module(module), answer)
+
+    @property
+    def reference_answer(self) -> Any:
+        """The reference answer itself (resolved when given by name)."""
+        return self.resolve(self.reference)
+
+    @property
+    def alternative_answers(self) -> list[Any]:
+        return [self.resolve(a) for a in self.alternatives]
+
+    @property
+    def wrong_answers(self) -> list[WrongAnswer]:
+        """The known-wrong answers: the misconceptions (a data exercise) or the legacy list."""
+        if self.is_data:
+            return [WrongAnswer(m.key, self.resolve(m.answer), m.says) for m in self.misconceptions]
+        return list(self.legacy_wrong_answers)
+
+    def cases_for(self, seed: int | None = None) -> list[Case]:
+        """The cases for one seed (`PUBLIC_SEED` when None)."""
+        if callable(self.cases):
+            rng = np.random.default_rng(PUBLIC_SEED if seed is None else seed)
+            return list(self.cases(rng))
+        return list(self.cases)
+
+    def observe(self, answer: Any, cases: Sequence[Case]) -> list[Observation]:
+        """Run the probe on every case: what the answer did, as plain data. This is the part
+        that runs the learner's code (in the grader: inside the sandbox)."""
+        probe = self.probe or call()
+        if answer is Ellipsis or answer is None:
+            return [{"outcome": "not_attempted"} for _ in cases]
+        return [probe(answer, case) for case in cases]
+
+    def judge_for(self, seed: int | None = None) -> Judge:
+        """The judge of one seed's cases: the reference's and each misconception's observations,
+        computed here (trusted code only), cached per seed."""
+        key = PUBLIC_SEED if seed is None else seed
+        if key not in self._judges:
+            cases = self.cases_for(seed)
+            options = dict(self.judge)
+            options.setdefault("case_notes", [c.note for c in cases])
+            self._judges[key] = Judge(
+                reference=self.observe(self.reference_answer, cases),
+                misconceptions=[
+                    (m, self.observe(self.resolve(m.answer), cases)) for m in self.misconceptions
+                ],
+                **options,
+            )
+        return self._judges[key]
+
+    def verdict(self, answer: Any, seed: int | None = None) -> Verdict:
+        """Probe and judge in one process (a learner's own check)."""
+        return self.judge_for(seed)(self.observe(answer, self.cases_for(seed)))
+
+    # ----------------------------------------------------------------- the learner's check
+
+    def evaluate(self, answer: Any = _UNSET, seed: int | None = None) -> Result:
+        """Grade `answer` without recording progress; always returns a Result, never raises."""
         try:
             if answer is _UNSET:
                 answer = self._from_notebook()
             if answer is Ellipsis or answer is None:
                 raise NotAttempted()
+            if self.is_data:
+                verdict = self.verdict(answer, seed)
+                if verdict.status is Status.NOT_ATTEMPTED:
+                    raise NotAttempted()
+                return self._result(verdict.status, verdict.message)
             message = self.grader(answer)
-            result = self._result(Status.PASSED, message or "correct, well done!")
+            return self._result(Status.PASSED, message or "correct, well done!")
         except _Undefined:
-            result = self._result(
+            return self._result(
                 Status.NOT_ATTEMPTED,
                 f"`{self.answer_name}` is not defined yet; define `{self.answer_name}` above "
                 "and run its cell, then run this check again",
             )
         except NotAttempted:
-            result = self._result(
+            return self._result(
                 Status.NOT_ATTEMPTED,
                 f"replace the `...` or `raise NotImplementedError` in `{self.answer_name}` "
                 "with your answer and run the cell that defines it, then run this check again",
             )
         except Mistake as mistake:
-            result = self._result(Status.FAILED, str(mistake))
+            return self._result(Status.FAILED, str(mistake))
         except _Timeout:
-            result = self._result(Status.FAILED, "your answer took too long to check")
+            return self._result(Status.FAILED, "your answer took too long to check")
         except Exception as exc:  # a case the grader did not foresee: still a sentence
-            result = self._result(
+            return self._result(
                 Status.FAILED,
                 f"the checker could not use your answer ({type(exc).__name__}); check its type "
                 "and shape against the exercise text",
             )
+
+    def check(self, answer: Any = _UNSET) -> Result:
+        """Grade `answer` and record it in the learner's progress; never raises.
+
+        With no argument, the answer is looked up by its name in the notebook
+        (`q.count_real_tokens.check()`), so a check run before its definition cell says so
+        instead of raising a NameError.
+        """
+        result = self.evaluate(answer)
         from .progress import record  # local import: progress imports this module
 
         record(result)
@@ -361,12 +454,15 @@ class Exercise:
 
     def solution(self) -> Solution:
         """The reference solution's code."""
+        reference = self.reference_answer
         if self.solution_code is not None:
             code = self.solution_code
-        elif callable(self.reference):
-            code = textwrap.dedent(inspect.getsource(self.reference))
+        elif callable(reference):
+            code = textwrap.dedent(inspect.getsource(reference))
+            if reference.__name__ != self.answer_name:  # named apart from the learner's
+                code = code.replace(f"def {reference.__name__}(", f"def {self.answer_name}(", 1)
         else:
-            code = f"{self.answer_name} = {self.reference!r}"
+            code = f"{self.answer_name} = {reference!r}"
         return Solution(self.name, code.strip())
 
     def _result(self, status: Status, message: str) -> Result:

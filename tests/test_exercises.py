@@ -1,5 +1,10 @@
 """Every registered exercise: the reference passes, each known-wrong answer fails with its named
-misconception, and no bad input ever produces a traceback or a pass."""
+misconception, and no bad input ever produces a traceback or a pass.
+
+For a data exercise (cases + probe + judge, see AUTHORING.md) also: every misconception gets its
+own sentence, exactly; no two misconceptions (nor a misconception and the reference) behave the
+same on the cases; every differently written right answer passes; and all of it holds on cases
+drawn from seeds the course never uses, as the grader's secret seed would draw them."""
 
 from __future__ import annotations
 
@@ -8,14 +13,23 @@ import re
 import numpy as np
 import pytest
 
-from course_utils import checking
+from course_utils import checking, probing
 from course_utils.checking import Status
+from course_utils.judging import same_all
 from course_utils.registry import all_exercises, exercises, lesson_ids
 
 EXERCISES = all_exercises()
 IDS = [f"{ex.lesson}/{ex.name}" for ex in EXERCISES]
 WRONG = [(ex, wrong) for ex in EXERCISES for wrong in ex.wrong_answers]
 WRONG_IDS = [f"{ex.lesson}/{ex.name}/{wrong.name}" for ex, wrong in WRONG]
+DATA = [ex for ex in EXERCISES if ex.is_data]
+DATA_IDS = [f"{ex.lesson}/{ex.name}" for ex in DATA]
+MISCONCEPTIONS = [(ex, m) for ex in DATA for m in ex.misconceptions]
+MISCONCEPTION_IDS = [f"{ex.lesson}/{ex.name}/{m.key}" for ex, m in MISCONCEPTIONS]
+ALTERNATIVES = [(ex, k) for ex in DATA for k in range(len(ex.alternatives))]
+ALTERNATIVE_IDS = [f"{ex.lesson}/{ex.name}/alternative-{k}" for ex, k in ALTERNATIVES]
+# Seeds no lesson uses: the grader draws its cases from a secret seed like these.
+UNSEEN_SEEDS = [101, 7331]
 
 
 def _raises_not_implemented(*args, **kwargs):
@@ -80,7 +94,7 @@ def test_exercise_names_are_unique_within_a_lesson():
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
 def test_reference_answer_passes(ex, progress_file):
-    result = ex.check(ex.reference)
+    result = ex.check(ex.reference_answer)
     assert result.status is Status.PASSED, result.message
 
 
@@ -92,16 +106,26 @@ def test_every_exercise_has_hints_and_named_wrong_answers(ex):
 
 
 @pytest.mark.parametrize(("ex", "wrong"), WRONG, ids=WRONG_IDS)
-def test_wrong_answer_fails_naming_the_misconception(ex, wrong, progress_file):
+def test_wrong_answer_fails_naming_the_misconception_without_revealing_the_answer(
+    ex, wrong, progress_file
+):
     result = ex.check(wrong.answer)
     assert result.status is Status.FAILED, f"{wrong.name} was not rejected: {result.message}"
     assert wrong.says in result.message
+    message = result.message
+    # No array printout ("[1 2 3]", "array(") in any message ...
+    assert not re.search(r"\[\s*-?\d", message) and "array(" not in message, message
+    # ... and for value answers, none of the expected numbers.
+    if not callable(ex.reference_answer):
+        for value in np.asarray(ex.reference_answer, dtype=float).ravel():
+            assert f"{value:g}" not in message
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
 @pytest.mark.parametrize("bad", list(BAD_INPUTS), ids=list(BAD_INPUTS))
 def test_bad_input_gets_a_sentence_not_a_traceback(ex, bad, progress_file, monkeypatch):
     monkeypatch.setattr(checking, "DEFAULT_CALL_TIMEOUT", 1.0)
+    monkeypatch.setattr(probing, "DEFAULT_CALL_TIMEOUT", 1.0)
     result = ex.check(BAD_INPUTS[bad])
     assert isinstance(result, checking.Result)
     assert result.status is not Status.PASSED
@@ -109,12 +133,47 @@ def test_bad_input_gets_a_sentence_not_a_traceback(ex, bad, progress_file, monke
     assert result.message.strip()
 
 
-@pytest.mark.parametrize(("ex", "wrong"), WRONG, ids=WRONG_IDS)
-def test_failure_messages_do_not_reveal_expected_values(ex, wrong, progress_file):
-    message = ex.check(wrong.answer).message
-    # No array printout ("[1 2 3]", "array(") in any message ...
-    assert not re.search(r"\[\s*-?\d", message) and "array(" not in message, message
-    # ... and for value answers, none of the expected numbers.
-    if not callable(ex.reference):
-        for value in np.asarray(ex.reference, dtype=float).ravel():
-            assert f"{value:g}" not in message
+# --------------------------------------------------------------------------- data exercises
+
+
+@pytest.mark.parametrize(("ex", "misconception"), MISCONCEPTIONS, ids=MISCONCEPTION_IDS)
+def test_each_misconception_gets_its_own_sentence(ex, misconception):
+    for seed in [None, *UNSEEN_SEEDS]:
+        result = ex.evaluate(ex.resolve(misconception.answer), seed=seed)
+        assert result.status is Status.FAILED, (seed, result.message)
+        assert result.message == misconception.says, (seed, result.message)
+
+
+@pytest.mark.parametrize("ex", DATA, ids=DATA_IDS)
+def test_misconceptions_are_told_apart_on_the_cases(ex):
+    judge = ex.judge_for(None)
+    seen = [("the reference", judge.reference)]
+    for misconception, observed in judge.misconceptions:
+        for name, other in seen:
+            assert not same_all(observed, other, **judge.tolerance), (
+                f"{misconception.key} behaves exactly like {name} on every case: add a case "
+                "that tells them apart"
+            )
+        seen.append((misconception.key, observed))
+    keys = [m.key for m in ex.misconceptions]
+    assert len(keys) == len(set(keys))
+
+
+@pytest.mark.parametrize("ex", DATA, ids=DATA_IDS)
+def test_a_data_exercise_has_a_differently_written_right_answer(ex):
+    assert ex.alternatives, "add at least one right answer written differently from the reference"
+    assert len(ex.misconceptions) >= 2, "name the commonest mistakes as misconceptions"
+
+
+@pytest.mark.parametrize(("ex", "k"), ALTERNATIVES, ids=ALTERNATIVE_IDS)
+def test_differently_written_right_answer_passes(ex, k):
+    for seed in [None, *UNSEEN_SEEDS]:
+        result = ex.evaluate(ex.alternative_answers[k], seed=seed)
+        assert result.status is Status.PASSED, (seed, result.message)
+
+
+@pytest.mark.parametrize("ex", DATA, ids=DATA_IDS)
+def test_reference_passes_on_unseen_seeds(ex):
+    for seed in UNSEEN_SEEDS:
+        result = ex.evaluate(ex.reference_answer, seed=seed)
+        assert result.status is Status.PASSED, (seed, result.message)

@@ -50,7 +50,7 @@ def test_a_pass_counts_even_if_a_later_run_fails_or_is_untouched(progress_file):
     ex = exercises("00").count_real_tokens
     ex.check(ex.wrong_answers[0].answer)
     assert ("00_start_here", 0, 1, 0) in progress().rows
-    ex.check(ex.reference)
+    ex.check(ex.reference_answer)
     assert ("00_start_here", 1, 0, 0) in progress().rows
     ex.check(...)  # the untouched exercise notebook, run again
     ex.check(ex.wrong_answers[1].answer)  # a later experiment
@@ -65,7 +65,7 @@ def test_a_pass_counts_even_if_a_later_run_fails_or_is_untouched(progress_file):
 def test_checks_in_lectures_and_solutions_are_not_recorded(progress_file, kind):
     set_notebook_kind(kind)
     ex = exercises("00").count_real_tokens
-    assert ex.check(ex.reference).passed
+    assert ex.check(ex.reference_answer).passed
     assert not progress_file.exists()
     assert ("00_start_here", 0, 0, 1) in progress().rows
 
@@ -73,7 +73,7 @@ def test_checks_in_lectures_and_solutions_are_not_recorded(progress_file, kind):
 def test_checks_in_exercises_are_recorded(progress_file):
     set_notebook_kind("exercise")
     ex = exercises("00").count_real_tokens
-    ex.check(ex.reference)
+    ex.check(ex.reference_answer)
     assert ("00_start_here", 1, 0, 0) in progress().rows
 
 
@@ -84,7 +84,7 @@ def test_unchecked_exercises_count_as_not_attempted(progress_file):
 def test_corrupt_lines_are_skipped_and_reported(progress_file):
     progress_file.write_text('{"lesson": "00_start_here"\nnot json\n\x00\x01\n')
     ex = exercises("00").count_real_tokens
-    assert ex.check(ex.reference).passed
+    assert ex.check(ex.reference_answer).passed
     report = progress()
     assert ("00_start_here", 1, 0, 0) in report.rows
     assert report.skipped_lines == 3
@@ -97,7 +97,7 @@ def test_an_unwritable_location_never_breaks_a_check(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_PROGRESS_FILE", str(blocker / "inside-a-file.jsonl"))
     assert record(Result("00_start_here", "x", Status.PASSED, "ok")) is False
     ex = exercises("00").count_real_tokens
-    assert ex.check(ex.reference).passed
+    assert ex.check(ex.reference_answer).passed
     assert progress().rows  # reading a missing file is fine too
 
 

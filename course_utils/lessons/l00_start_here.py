@@ -1,10 +1,16 @@
-"""Lesson 00: a warm-up exercise that shows check, hint, solution and progress."""
+"""Lesson 00: a warm-up exercise that shows check, hint, solution and progress.
+
+The exercise is data (see AUTHORING.md): cases, the default probe (call the answer, observe what
+it returns) and named misconceptions. The answers live in `course_utils.answers.l00_start_here`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..checking import Exercise, Mistake, WrongAnswer, as_array, call_learner
+from ..checking import Exercise
+from ..judging import Misconception
+from ..probing import Case
 
 LESSON = "00_start_here"
 TITLE = "Start here"
@@ -17,62 +23,37 @@ PREREQUISITES = "Python and NumPy basics. No Keras knowledge yet."
 MINUTES = 10
 EXERCISE_MINUTES = 5
 
-# (batch of token ids, pad_id): post- and pre-padding, an empty row, and a pad_id that is not 0.
-_CASES = [
-    (np.array([[5, 3, 8, 0, 0], [7, 0, 0, 0, 0], [1, 2, 3, 4, 6]]), 0),
-    (np.array([[0, 0, 4, 9], [0, 2, 2, 7], [0, 0, 0, 0]]), 0),
-    (np.array([[3, 1, 1, 9, 9, 9], [9, 9, 9, 9, 9, 9], [4, 4, 4, 4, 4, 2]]), 9),
-]
 
-
-def count_real_tokens(batch, pad_id=0):
-    """How many real (non-padding) tokens each row of `batch` holds: shape (batch,)."""
-    return np.sum(np.asarray(batch) != pad_id, axis=1)
-
-
-def _counts_padding(batch, pad_id=0):
-    return np.sum(np.asarray(batch) == pad_id, axis=1)
-
-
-def _ignores_pad_id(batch, pad_id=0):
-    return np.sum(np.asarray(batch) != 0, axis=1)
-
-
-def _total_not_per_row(batch, pad_id=0):
-    return int(np.sum(np.asarray(batch) != pad_id))
-
-
-def _row_length(batch, pad_id=0):
-    return np.full(len(batch), np.asarray(batch).shape[1])
-
-
-def _grade(fn) -> str:
-    for batch, pad_id in _CASES:
-        expected = count_real_tokens(batch, pad_id)
-        got = call_learner(fn, batch.copy(), pad_id=pad_id)
-        if np.ndim(got) == 0 and got is not None and got is not Ellipsis:
-            raise Mistake(
-                "you returned one number for the whole batch; count the real tokens of each "
-                "row separately (hint: `axis=1`)"
-            )
-        got = as_array(got, name="what your function returned", shape=(len(batch),), kind="number")
-        if np.array_equal(got, expected):
-            continue
-        steps = batch.shape[1]
-        if np.array_equal(got, steps - expected):
-            raise Mistake("you counted the padding positions, not the real tokens")
-        if pad_id != 0 and np.array_equal(got, np.sum(batch != 0, axis=1)):
-            raise Mistake(
-                "your function treats 0 as padding even when `pad_id` says otherwise; "
-                "compare against `pad_id`"
-            )
-        if np.all(got == steps):
-            raise Mistake("every row got its full length; padding must not be counted")
-        raise Mistake(
-            "some rows get the wrong count; check rows that are padded at the front, "
-            "and a row that is all padding"
-        )
-    return "you count real tokens per row, whatever the padding side or `pad_id`."
+def _cases(rng: np.random.Generator) -> list[Case]:
+    """Post- and pre-padding, an empty row, a pad_id that is not 0, and two generated batches
+    (random lengths, side and pad_id) drawn from the seed."""
+    fixed = [
+        Case(
+            (np.array([[5, 3, 8, 0, 0], [7, 0, 0, 0, 0], [1, 2, 3, 4, 6]]), 0), note="post-padding"
+        ),
+        Case(
+            (np.array([[0, 0, 4, 9], [0, 2, 2, 7], [0, 0, 0, 0]]), 0),
+            note="pre-padding and an all-padding row",
+        ),
+        Case(
+            (np.array([[3, 1, 1, 9, 9, 9], [9, 9, 9, 9, 9, 9], [4, 4, 4, 4, 4, 2]]), 9),
+            note="a `pad_id` that is not 0",
+        ),
+    ]
+    generated = []
+    for side in ("post", "pre"):
+        pad_id = int(rng.integers(0, 4))
+        rows, steps = int(rng.integers(2, 6)), int(rng.integers(3, 9))
+        lengths = rng.integers(0, steps + 1, size=rows)
+        batch = np.full((rows, steps), pad_id)
+        for r, n in enumerate(lengths):
+            tokens = rng.choice([t for t in range(1, 20) if t != pad_id], size=n)
+            if side == "post":
+                batch[r, :n] = tokens
+            else:
+                batch[r, steps - n :] = tokens
+        generated.append(Case((batch, pad_id), note=f"a {side}-padded batch"))
+    return fixed + generated
 
 
 EXERCISES = [
@@ -81,18 +62,48 @@ EXERCISES = [
         name="count_real_tokens",
         answer_name="count_real_tokens",
         title="Count the real tokens in each padded row",
-        grader=_grade,
+        cases=_cases,
+        reference="count_real_tokens",
+        alternatives=["count_with_a_loop", "count_by_subtracting_padding"],
+        misconceptions=[
+            Misconception(
+                "one total",
+                "one_total",
+                "you returned one number for the whole batch; count the real tokens of each "
+                "row separately (hint: `axis=1`)",
+            ),
+            Misconception(
+                "counts padding",
+                "counts_padding",
+                "you counted the padding positions, not the real tokens",
+            ),
+            Misconception(
+                "ignores pad_id",
+                "ignores_pad_id",
+                "your function treats 0 as padding even when `pad_id` says otherwise; compare "
+                "against `pad_id`",
+            ),
+            Misconception(
+                "row length",
+                "row_length",
+                "every row got its full length; padding must not be counted",
+            ),
+            Misconception(
+                "stops at the first padding token",
+                "trailing_padding_only",
+                "you stop counting at the first padding token, which is right only when padding "
+                "comes after the tokens; a pre-padded row starts with padding",
+            ),
+        ],
+        judge={
+            "what": "what your function returned",
+            "success": "you count real tokens per row, whatever the padding side or `pad_id`.",
+            "fallback": "some rows get the wrong count",
+        },
         hints=[
             "A token is real when it is not equal to `pad_id`; that comparison gives a boolean array.",
             "Booleans sum as 0 and 1. Sum along the time axis so each row gets its own count.",
             "`np.sum(np.asarray(batch) != pad_id, axis=1)` is one line that does it.",
-        ],
-        reference=count_real_tokens,
-        wrong_answers=[
-            WrongAnswer("counts padding", _counts_padding, "counted the padding"),
-            WrongAnswer("ignores pad_id", _ignores_pad_id, "treats 0 as padding"),
-            WrongAnswer("one total", _total_not_per_row, "one number for the whole batch"),
-            WrongAnswer("row length", _row_length, "full length"),
         ],
     )
 ]

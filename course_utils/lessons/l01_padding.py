@@ -402,7 +402,7 @@ EXERCISES = [
             "truncating='post')`",
         ],
         reference=pad_batch,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("pads pre", _pads_pre, "padded at the front"),
             WrongAnswer("truncates pre", _truncates_pre, "truncating='pre'"),
             WrongAnswer("pads with a token id", _pads_with_one, "also a real token id"),
@@ -424,7 +424,7 @@ EXERCISES = [
             "`return np.arange(maxlen)[None, :] < np.asarray(lengths)[:, None]`",
         ],
         reference=lengths_to_mask,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("int 0/1 mask", _mask_as_ints, "a mask is boolean"),
             WrongAnswer("True on padding", _mask_inverted, "True on padding"),
             WrongAnswer("(time, batch)", _mask_transposed, "put the batch first"),
@@ -447,7 +447,7 @@ EXERCISES = [
             "`return np.any(np.asarray(x) != mask_value, axis=-1)`",
         ],
         reference=mask_from_one_hot,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("any feature equals", _mask_any_feature, "EVERY feature"),
             WrongAnswer("ignores mask_value", _mask_ignores_mask_value, "whatever `mask_value`"),
             WrongAnswer("True on padding", _mask_true_on_padding, "True on padding"),
@@ -468,7 +468,7 @@ EXERCISES = [
             "`return float(np.sum(losses * mask) / np.sum(mask))`",
         ],
         reference=masked_mean,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("divides by all steps", _mean_over_all_steps, "divides by all the steps"),
             WrongAnswer("no mask", _unmasked_mean, "includes the losses at padded steps"),
             WrongAnswer("mean of row means", _mean_of_row_means, "averaged each row first"),

@@ -354,7 +354,7 @@ EXERCISES = [
         ],
         reference=PREDICTED_MASK,
         solution_code=f"predicted_mask = {PREDICTED_MASK!r}",
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("inverted", _INVERTED, "inverted"),
             WrongAnswer("any feature", _ANY_FEATURE, "EVERY feature"),
             WrongAnswer("mask_value taken as 0", _ZERO_ASSUMED, "as if `mask_value` were zero"),
@@ -377,7 +377,7 @@ EXERCISES = [
             "`return float(np.sum(losses * mask) / np.sum(mask))`",
         ],
         reference=evaluate_by_hand,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("unmasked mean", _eval_unmasked, "padding included"),
             WrongAnswer("divides by all steps", _eval_divides_by_all_steps, "divides by all"),
             WrongAnswer("any feature", _eval_any_feature, "EVERY feature"),
@@ -399,7 +399,7 @@ EXERCISES = [
             "`return real & np.all(np.asarray(x) == mask_value, axis=-1)`",
         ],
         reference=wrongly_masked,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("padding flagged too", _flags_all_masked, "also flagged the padding"),
             WrongAnswer("Masking's mask", _returns_masking_mask, "own mask"),
             WrongAnswer("any feature", _flags_any_feature, "EVERY feature"),

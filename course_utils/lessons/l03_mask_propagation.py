@@ -477,7 +477,7 @@ EXERCISES = [
             "    def compute_mask(self, inputs, mask=None):\n"
             "        return mask"
         ),
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer(
                 "forgets to return the mask",
                 _LazyClass(_wrong_double, "returns None"),
@@ -536,7 +536,7 @@ EXERCISES = [
             "    def compute_mask(self, inputs, mask=None):\n"
             "        return None"
         ),
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer(
                 "ignores the mask", _LazyClass(_wrong_mean, "plain mean"), "padding included"
             ),
@@ -567,7 +567,7 @@ EXERCISES = [
         ],
         reference=KEEPS_MASK,
         solution_code="keeps_mask = [True, True, True, True, False, False]",
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer(
                 "mask survives pooling",
                 [True, True, True, True, True, True],

@@ -536,7 +536,7 @@ EXERCISES = [
         ],
         reference=MASK_SURVIVES,
         solution_code="mask_survives = [True, False, True, False, True, False]",
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer(
                 "GRU keeps it",
                 [True, True, True, False, True, False],
@@ -576,7 +576,7 @@ EXERCISES = [
             "`ops.sum(per_step * real) / ops.maximum(ops.sum(real), 1.0)`.",
         ],
         reference=masked_categorical_crossentropy,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer(
                 "compares with zeros, ignores padding_row",
                 _loss_ignores_padding_row,
@@ -630,7 +630,7 @@ EXERCISES = [
             "`mask = np.any(y_true != 0, axis=-1)`, then `mask * mask.size / mask.sum()`.",
         ],
         reference=real_step_weights,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer(
                 "the mask as weights", _weights_mask, "divides the weighted sum by every step"
             ),

@@ -279,7 +279,7 @@ EXERCISES = [
             "`out[i, :len(seq)] = np.asarray(seq) + 1` then `out[i, len(seq)] = end_id + 1`.",
         ],
         reference=encode_fixed,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("ids not shifted", _encode_no_shift, "not shifted"),
             WrongAnswer("padded with the end token", _encode_end_padding, "padded with the end"),
             WrongAnswer("no end token", _encode_no_end, "no end token"),
@@ -300,7 +300,7 @@ EXERCISES = [
             "`keras.layers.Embedding(naive_vocab_size + 1, output_dim, mask_zero=True)`.",
         ],
         reference=fixed_embedding,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("forgets + 1", _embedding_no_plus_one, "one more id"),
             WrongAnswer("no mask_zero", _embedding_no_mask, "mask_zero=True"),
         ],
@@ -320,7 +320,7 @@ EXERCISES = [
             "np.sum(right & real) / np.sum(real)`.",
         ],
         reference=masked_accuracy,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("counts padding", _accuracy_counts_padding, "counts padded steps"),
             WrongAnswer("per-sequence mean", _accuracy_per_sequence, "per-sequence accuracies"),
             WrongAnswer(

@@ -234,7 +234,7 @@ EXERCISES = [
             "`counts[classes != end_id].mean() / counts[classes == end_id].sum()`.",
         ],
         reference=end_token_ratio,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("inverted", _ratio_inverted, "upside down"),
             WrongAnswer("per sequence", _ratio_per_sequence, "per sequence"),
             WrongAnswer("absent classes counted", _ratio_with_absent_classes, "never occur"),
@@ -254,7 +254,7 @@ EXERCISES = [
             "end_token_ratio(y_true, end_id)`.",
         ],
         reference=class_weights,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("end token weighted up", _weights_inverted, "weights the end token up"),
             WrongAnswer("ratio per sequence", _weights_per_sequence, "ratios per sequence"),
             WrongAnswer("only the end token", _weights_end_only, "every class id"),
@@ -275,7 +275,7 @@ EXERCISES = [
             "w[y_true == c] = v`.",
         ],
         reference=timestep_sample_weight,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("one weight per sequence", _weights_per_sequence_row, "per sequence"),
             WrongAnswer("first token's weight", _weights_first_token, "per sequence"),
             WrongAnswer("missing classes weigh 0", _weights_missing_zero, "missing from"),

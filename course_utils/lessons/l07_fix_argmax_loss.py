@@ -635,7 +635,7 @@ EXERCISES = [
             "equal(true_id, end_id)))`, then return `1.0 - ops.cast(skip, 'float32')`.",
         ],
         reference=skip_weight,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("python if on tensors", _skip_python_if, "Python `if`"),
             WrongAnswer("python loop over the batch", _skip_python_loop, "loops over the batch"),
             WrongAnswer("numpy() on a tensor", _skip_eval, "concrete values"),
@@ -660,7 +660,7 @@ EXERCISES = [
             "`return ops.sum(losses * mask) / ops.maximum(ops.sum(mask), 1.0)`.",
         ],
         reference=masked_loss,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("divides by every step", _masked_over_steps, "divides by all"),
             WrongAnswer("no mask", _masked_none, "padding included"),
             WrongAnswer("mask from y_pred", _masked_from_pred, "from the predictions"),
@@ -684,7 +684,7 @@ EXERCISES = [
             "`losses = keras.losses.sparse_categorical_crossentropy(y_true, y_pred)`.",
         ],
         reference=argmax_loss,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("python if on tensors", _argmax_python_if, "Python `if`"),
             WrongAnswer("argmax over the time axis", _argmax_wrong_axis, "wrong axis"),
             WrongAnswer("divides by kept steps", _argmax_kept_steps, "steps the weight keeps"),

@@ -398,7 +398,7 @@ EXERCISES = [
             "`float(np.mean(np.argmax(y_pred, -1)[tokens] == end_id))`.",
         ],
         reference=end_token_rate,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("counts padded steps", _rate_all_steps, "padded steps too"),
             WrongAnswer("counts the end position", _rate_with_end_position, "end position"),
             WrongAnswer("divides by every step", _rate_over_batch, "every step"),
@@ -418,7 +418,7 @@ EXERCISES = [
             "`(right & real).sum(axis=0) / real.sum(axis=0)`.",
         ],
         reference=per_position_accuracy,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer("counts padded steps", _position_with_padding, "padded steps too"),
             WrongAnswer(
                 "divides by every sequence", _position_over_all_sequences, "every sequence"
@@ -442,7 +442,7 @@ EXERCISES = [
             "`model`.",
         ],
         reference=repair,
-        wrong_answers=[
+        legacy_wrong_answers=[
             WrongAnswer(
                 "mask_zero on the naive ids", _repair_mask_zero_naive, "id 0 is a real symbol"
             ),
