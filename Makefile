@@ -47,7 +47,8 @@ lab: setup
 	$(BIN)/python -m course_utils lab $(LAB_ARGS)
 
 # Lint, drift check, unit tests, then every notebook: lectures compared with nbval, solutions and
-# exercises executed. --dist loadscope keeps one notebook's cells on one worker.
+# exercises executed. --dist loadscope keeps one notebook's cells on one worker (tests/conftest.py
+# groups them) and hands every other test out on its own.
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

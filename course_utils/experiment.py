@@ -233,16 +233,23 @@ def train_cell(
 
 
 def run_cell(
-    cell: Cell, epochs: int = EPOCHS, config: s2s.TaskConfig = s2s.CONFIG
+    cell: Cell,
+    epochs: int = EPOCHS,
+    config: s2s.TaskConfig = s2s.CONFIG,
+    snapshots: Iterable[int] | None = None,
 ) -> dict[str, Any]:
     """Train one cell for `epochs` and measure the test split after every epoch. Returns plain
     data: the loss per epoch; each padding-blind metric per epoch (teacher-forced) and
     `blind_agreement`, the share of real test positions where the model predicts what the
     input-blind predictor predicts; and at the course's budget and at the last epoch, the token
-    accuracy and the end-token rate at each position, and the metrics of greedy decoding."""
+    accuracy and the end-token rate at each position, and the metrics of greedy decoding
+    (`snapshots` names other epochs for those, e.g. none when a re-run only checks the
+    per-epoch series)."""
     import keras
 
-    snapshots = sorted({min(config.epochs, epochs), epochs})
+    if snapshots is None:
+        snapshots = {min(config.epochs, epochs), epochs}
+    snapshots = sorted(snapshots)
     per_epoch: dict[str, list[float]] = {name: [] for name in SERIES}
     at: dict[str, dict[str, Any]] = {}
 
@@ -325,11 +332,11 @@ def _worker_init() -> None:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
-def _run_in_worker(cell: Cell, epochs: int) -> dict[str, Any]:
+def _run_in_worker(cell: Cell, epochs: int, snapshots=None) -> dict[str, Any]:
     import keras
 
     keras.backend.clear_session()
-    return run_cell(cell, epochs)
+    return run_cell(cell, epochs, snapshots=snapshots)
 
 
 def versions() -> dict[str, str]:
@@ -363,6 +370,7 @@ def run_grid(
     jobs: int = 2,
     log=print,
     journal: Path | None = None,
+    snapshots: Iterable[int] | None = None,
 ) -> tuple[list[dict[str, Any]], float]:
     """Run `cells` in `jobs` worker processes; returns (results in `cells` order, seconds).
     With a `journal`, each finished cell is appended to it as one JSON line, and cells already
@@ -383,7 +391,7 @@ def run_grid(
     todo = [cell for cell in cells if cell not in results]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init) as pool:
-        futures = {pool.submit(_run_in_worker, cell, epochs): cell for cell in todo}
+        futures = {pool.submit(_run_in_worker, cell, epochs, snapshots): cell for cell in todo}
         for done, future in enumerate(as_completed(futures), 1):
             cell = futures[future]
             results[cell] = future.result()
@@ -444,12 +452,31 @@ def compute(
     return payload
 
 
-def verify(keys: list[str], epochs: int, path: Path = RESULTS, log=print) -> list[str]:
+def _within(committed: Any, again: Any, tolerance: float) -> bool:
+    if isinstance(committed, dict):
+        return committed.keys() == again.keys() and all(
+            _within(committed[k], again[k], tolerance) for k in committed
+        )
+    if isinstance(committed, list):
+        return len(committed) == len(again) and all(
+            _within(a, b, tolerance) for a, b in zip(committed, again, strict=True)
+        )
+    if committed is None or again is None:
+        return committed is again
+    return abs(committed - again) <= tolerance
+
+
+def verify(
+    keys: list[str], epochs: int, path: Path = RESULTS, log=print, tolerance: float = 0.0
+) -> list[str]:
     """Re-run the cells `keys` for their first `epochs` epochs and compare every recorded
-    number of those epochs with `path`. Returns the differences (empty: reproduced)."""
+    number of those epochs with `path`, equal up to `tolerance` (0: exactly, as on the machine
+    that computed them; another CPU may move the last rounded digit). Returns the differences
+    (empty: reproduced)."""
     grid = load(path)
     cells = [Cell.parse(key) for key in keys]
-    fresh, _ = run_grid(cells, epochs, jobs=1, log=log)
+    snapshots = [e for e in grid.payload["snapshots"] if e <= epochs]
+    fresh, _ = run_grid(cells, epochs, jobs=1, log=log, snapshots=snapshots)
     problems = []
     for cell, new in zip(cells, fresh, strict=True):
         old = grid.cell(cell.input, cell.loss, cell.seed)
@@ -459,7 +486,7 @@ def verify(keys: list[str], epochs: int, path: Path = RESULTS, log=print) -> lis
             if snapshot in old["at"] and int(snapshot) <= epochs:
                 pairs.append((f"greedy@{snapshot}", old["at"][snapshot], values))
         for name, committed, again in pairs:
-            if committed != again:
+            if not _within(committed, again, tolerance):
                 problems.append(f"{cell.key} {name}: committed {committed}, re-run {again}")
     return problems
 
@@ -571,6 +598,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (1 thread each)")
     parser.add_argument("--out", default=str(RESULTS), help="results file to write")
     parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.0,
+        help="with --verify: the largest difference that still counts as reproduced",
+    )
+    parser.add_argument(
         "--verify",
         nargs="+",
         metavar="INPUT/LOSS/SEED",
@@ -583,7 +616,7 @@ def main(argv: list[str]) -> int:
         parser.error("--seeds takes whole numbers separated by commas, e.g. 0,1,2")
     if args.verify:
         try:
-            problems = verify(args.verify, args.epochs, Path(args.out))
+            problems = verify(args.verify, args.epochs, Path(args.out), tolerance=args.tolerance)
         except (ValueError, KeyError, FileNotFoundError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

@@ -47,6 +47,32 @@ class _UnixSocketKernelManager(KernelManager):
 nbval.kernel.KernelManager = _UnixSocketKernelManager
 
 
+# How `make test` shares work between its two workers (`--dist loadscope`, refined here). A
+# notebook's cells run in order in one kernel, so a notebook is one unit of work; so is a module
+# whose module-scoped fixture is expensive (it grades a whole class), so the fixture is built once.
+# Every other test is its own unit, which keeps both workers busy until the end (plain loadscope
+# would hand out whole modules, and one slow module would finish alone). xdist's own loadgroup
+# cannot do this under pytest 9.2: it renames `item._nodeid`, which pytest no longer reads.
+_WHOLE_MODULES = {"test_grading_end_to_end.py"}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """The scheduler for `--dist loadscope`: notebooks and `_WHOLE_MODULES` whole, the rest
+    test by test. Other modes keep xdist's default."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class NotebookScopeScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::", 1)[0]
+            if path.endswith(".ipynb") or Path(path).name in _WHOLE_MODULES:
+                return path
+            return nodeid
+
+    return NotebookScopeScheduling(config, log)
+
+
 @pytest.fixture
 def progress_file(tmp_path, monkeypatch):
     """A fresh, empty progress file for one test."""

@@ -1,5 +1,5 @@
 """Shared by the solution and exercise notebook runs (split in two modules so that
-`pytest-xdist --dist loadscope` can run them on different workers)."""
+`pytest-xdist` can run them on different workers)."""
 
 from __future__ import annotations
 
