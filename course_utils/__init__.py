@@ -10,8 +10,7 @@ Learners use:
 
 from .checking import Exercise, Hint, Result, Solution, Status
 from .environment import check_environment
-from .progress import progress
-from .registry import exercises
+from .learner import exercises, progress
 
 __all__ = [
     "Exercise",

@@ -44,8 +44,6 @@ _STYLE = {
     Status.NOT_ATTEMPTED: ("⏳", "Not attempted", "not-attempted"),
 }
 
-_UNSET = object()  # `check()` called with no argument: look the answer up in the notebook
-
 
 @dataclass(frozen=True)
 class Result:
@@ -115,10 +113,6 @@ class Mistake(Exception):
 
 class NotAttempted(Exception):
     """Raised when the answer is still the untouched stub."""
-
-
-class _Undefined(Exception):
-    """`check()` looked for the answer in the notebook, and the name is not defined there."""
 
 
 @dataclass(frozen=True)
@@ -383,11 +377,10 @@ class Exercise:
 
     # ----------------------------------------------------------------- the learner's check
 
-    def evaluate(self, answer: Any = _UNSET, seed: int | None = None) -> Result:
-        """Grade `answer` without recording progress; always returns a Result, never raises."""
+    def evaluate(self, answer: Any, seed: int | None = None) -> Result:
+        """Grade `answer` on one seed's cases; always returns a Result, never raises. Records
+        nothing: a learner's check (`course_utils.learner`) adds progress, the grader its store."""
         try:
-            if answer is _UNSET:
-                answer = self._from_notebook()
             if answer is Ellipsis or answer is None:
                 raise NotAttempted()
             if self.is_data:
@@ -397,18 +390,8 @@ class Exercise:
                 return self._result(verdict.status, verdict.message)
             message = self.grader(answer)
             return self._result(Status.PASSED, message or "correct, well done!")
-        except _Undefined:
-            return self._result(
-                Status.NOT_ATTEMPTED,
-                f"`{self.answer_name}` is not defined yet; define `{self.answer_name}` above "
-                "and run its cell, then run this check again",
-            )
         except NotAttempted:
-            return self._result(
-                Status.NOT_ATTEMPTED,
-                f"replace the `...` or `raise NotImplementedError` in `{self.answer_name}` "
-                "with your answer and run the cell that defines it, then run this check again",
-            )
+            return self.not_attempted()
         except Mistake as mistake:
             return self._result(Status.FAILED, str(mistake))
         except _Timeout:
@@ -420,31 +403,21 @@ class Exercise:
                 "and shape against the exercise text",
             )
 
-    def check(self, answer: Any = _UNSET) -> Result:
-        """Grade `answer` and record it in the learner's progress; never raises.
+    def not_attempted(self) -> Result:
+        """The result of an untouched stub."""
+        return self._result(
+            Status.NOT_ATTEMPTED,
+            f"replace the `...` or `raise NotImplementedError` in `{self.answer_name}` "
+            "with your answer and run the cell that defines it, then run this check again",
+        )
 
-        With no argument, the answer is looked up by its name in the notebook
-        (`q.count_real_tokens.check()`), so a check run before its definition cell says so
-        instead of raising a NameError.
-        """
-        result = self.evaluate(answer)
-        from .progress import record  # local import: progress imports this module
-
-        record(result)
-        return result
-
-    def _from_notebook(self) -> Any:
-        """The learner's `answer_name` from the notebook's namespace (IPython's `user_ns`)."""
-        try:
-            from IPython import get_ipython
-
-            shell = get_ipython()
-        except ImportError:
-            shell = None
-        namespace = getattr(shell, "user_ns", None) or {}
-        if self.answer_name not in namespace:
-            raise _Undefined()
-        return namespace[self.answer_name]
+    def undefined(self) -> Result:
+        """The result of a check run before the answer's name exists in the notebook."""
+        return self._result(
+            Status.NOT_ATTEMPTED,
+            f"`{self.answer_name}` is not defined yet; define `{self.answer_name}` above "
+            "and run its cell, then run this check again",
+        )
 
     def hint(self) -> Hint:
         """The next hint tier (the last one repeats)."""

@@ -16,6 +16,7 @@ from course_utils.checking import (
     as_number,
     call_learner,
 )
+from course_utils.learner import LearnerExercise
 
 
 def _exercise(grader=lambda answer: None, hints=("first", "second")):
@@ -42,15 +43,15 @@ def test_result_html_escapes_the_message():
 
 def test_check_of_ellipsis_or_none_is_not_attempted(progress_file):
     ex = _exercise()
-    assert ex.check(...).status is Status.NOT_ATTEMPTED
-    assert ex.check(None).status is Status.NOT_ATTEMPTED
+    assert ex.evaluate(...).status is Status.NOT_ATTEMPTED
+    assert ex.evaluate(None).status is Status.NOT_ATTEMPTED
 
 
 def test_check_turns_a_grader_mistake_into_a_failed_result(progress_file):
     def grader(answer):
         raise Mistake("your mean divides by all 10 steps")
 
-    result = _exercise(grader).check(1)
+    result = _exercise(grader).evaluate(1)
     assert result.status is Status.FAILED
     assert result.message == "your mean divides by all 10 steps"
 
@@ -59,13 +60,13 @@ def test_check_never_lets_an_unforeseen_checker_error_escape(progress_file):
     def grader(answer):
         return {}[answer]  # KeyError inside the checker
 
-    result = _exercise(grader).check("x")
+    result = _exercise(grader).evaluate("x")
     assert result.status is Status.FAILED
     assert "KeyError" in result.message and "Traceback" not in result.message
 
 
 def test_passed_result_records_progress(progress_file):
-    _exercise().check(1)
+    LearnerExercise(_exercise()).check(1)
     assert '"status": "passed"' in progress_file.read_text()
 
 
@@ -172,3 +173,43 @@ def test_numpy_on_a_symbolic_tensor_is_a_mistake_not_an_untouched_stub():
 
     with pytest.raises(Mistake, match="SymbolicNumpyUse"):
         checking.call_learner_compiled(numpy_loss, np.ones((2, 3)), np.ones((2, 3)))
+
+
+def test_check_with_no_argument_finds_the_answer_in_the_notebook(progress_file, monkeypatch):
+    from course_utils import learner
+
+    ex = learner.exercises("00").count_real_tokens
+    monkeypatch.setattr(learner, "_notebook_namespace", lambda: {})
+    result = ex.check()
+    assert (
+        result.status is Status.NOT_ATTEMPTED
+        and "define `count_real_tokens` above" in result.message
+    )
+    reference = ex.exercise.reference_answer
+    monkeypatch.setattr(learner, "_notebook_namespace", lambda: {"count_real_tokens": reference})
+    assert ex.check().passed
+
+
+def test_checking_and_grading_do_not_import_progress():
+    """The learner-facing API records progress; the exercise model and the grader never do."""
+    import ast
+    from pathlib import Path
+
+    import course_utils
+
+    root = Path(course_utils.__file__).parent
+    for path in [
+        root / "checking.py",
+        root / "judging.py",
+        root / "probing.py",
+        root / "registry.py",
+        *sorted((root / "grading").glob("*.py")),
+    ]:
+        tree = ast.parse(path.read_text())
+        names = {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom | ast.Import)
+            for alias in node.names
+        } | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not any(n == "progress" or n.endswith(".progress") for n in names), path.name

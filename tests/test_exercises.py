@@ -94,7 +94,7 @@ def test_exercise_names_are_unique_within_a_lesson():
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
 def test_reference_answer_passes(ex, progress_file):
-    result = ex.check(ex.reference_answer)
+    result = ex.evaluate(ex.reference_answer)
     assert result.status is Status.PASSED, result.message
 
 
@@ -109,7 +109,7 @@ def test_every_exercise_has_hints_and_named_wrong_answers(ex):
 def test_wrong_answer_fails_naming_the_misconception_without_revealing_the_answer(
     ex, wrong, progress_file
 ):
-    result = ex.check(wrong.answer)
+    result = ex.evaluate(wrong.answer)
     assert result.status is Status.FAILED, f"{wrong.name} was not rejected: {result.message}"
     assert wrong.says in result.message
     message = result.message
@@ -126,7 +126,7 @@ def test_wrong_answer_fails_naming_the_misconception_without_revealing_the_answe
 def test_bad_input_gets_a_sentence_not_a_traceback(ex, bad, progress_file, monkeypatch):
     monkeypatch.setattr(checking, "DEFAULT_CALL_TIMEOUT", 1.0)
     monkeypatch.setattr(probing, "DEFAULT_CALL_TIMEOUT", 1.0)
-    result = ex.check(BAD_INPUTS[bad])
+    result = ex.evaluate(BAD_INPUTS[bad])
     assert isinstance(result, checking.Result)
     assert result.status is not Status.PASSED
     assert "Traceback" not in result.message and 'File "' not in result.message

@@ -7,9 +7,9 @@ import nbformat
 import numpy as np
 import pytest
 
+from course_utils import exercises
 from course_utils.checking import Status
 from course_utils.lessons import l02_masking_layer as lesson
-from course_utils.registry import exercises
 
 q = exercises("02")
 

@@ -9,10 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from course_utils import checking
+from course_utils import checking, exercises
 from course_utils.checking import Status
 from course_utils.lessons import l03_mask_propagation as l03
-from course_utils.registry import exercises
 
 keras = pytest.importorskip("keras")
 ops = keras.ops

@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from course_utils import exercises
 from course_utils.checking import Status
 from course_utils.lessons import l04_return_sequences_drops_mask as l04
-from course_utils.registry import exercises
 
 keras = pytest.importorskip("keras")
 ops = keras.ops

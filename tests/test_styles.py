@@ -23,7 +23,7 @@ def _views(progress_file):
         "environment": EnvironmentReport(
             [("numpy", "2.4.6", "2.4.6")], ["a `warning`"], ["a `note`"]
         )._repr_html_(),
-        "live check": ex.check(ex.wrong_answers[0].answer)._repr_html_(),
+        "live check": ex.evaluate(ex.wrong_answers[0].answer)._repr_html_(),
     }
 
 

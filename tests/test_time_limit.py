@@ -76,7 +76,7 @@ def test_checks_pass_and_fail_as_usual_without_sigalrm(monkeypatch, progress_fil
     monkeypatch.delattr(signal, "SIGALRM")
     for lesson in ("00", "01"):
         for ex in exercises(lesson):
-            assert ex.check(ex.reference_answer).passed, ex.name
+            assert ex.evaluate(ex.reference_answer).passed, ex.name
             for wrong in ex.wrong_answers:
-                result = ex.check(wrong.answer)
+                result = ex.evaluate(wrong.answer)
                 assert result.status == "failed" and wrong.says in result.message, wrong.name

@@ -343,7 +343,7 @@ def __course_grade(nonce, lesson, package_dir, call_timeout):
             emit(check=ex.name, status="missing", message="")
             continue
         try:
-            result = ex.check(ns[ex.answer_name])
+            result = ex.evaluate(ns[ex.answer_name])
             emit(check=ex.name, status=str(result.status.value), message=str(result.message))
         except BaseException as exc:
             emit(check=ex.name, status="error", message=type(exc).__name__)
