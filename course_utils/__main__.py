@@ -165,8 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     grading_cli.add_merge_arguments(merge)
     merge.set_defaults(func=grading_cli.run_merge)
     guide = sub.add_parser("guide", help="regenerate the data sections of instructor/README.md")
-    grading_cli.add_guide_arguments(guide)
-    guide.set_defaults(func=grading_cli.run_guide)
+    from . import guide as guide_module
+
+    guide_module.add_guide_arguments(guide)
+    guide.set_defaults(func=guide_module.run_guide)
     sub.add_parser("experiment", help="compute the capstone's controlled experiment (see -h)")
     args, unknown = parser.parse_known_args(argv)
     if unknown and args.command != "lab":

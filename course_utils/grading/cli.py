@@ -198,39 +198,6 @@ def add_merge_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("shards", nargs="+", help="output folders of `grade --shard I/N`")
 
 
-def add_guide_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--measure",
-        nargs="*",
-        metavar="LESSON",
-        default=None,
-        help="execute the notebooks (all, or these lessons) and store their run "
-        "times in instructor/timings.json first",
-    )
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="write nothing; exit 1 if instructor/README.md is out of date",
-    )
-
-
-def run_guide(args: argparse.Namespace) -> int:
-    from .guide import GUIDE, TIMINGS, measure, update_guide
-
-    if args.measure is not None:
-        measure(args.measure or None)
-        print(f"wrote {TIMINGS}", file=sys.stderr)
-    changed = update_guide(write=not args.check)
-    if args.check:
-        if changed:
-            print(f"{GUIDE} is out of date: run `python -m course_utils guide`", file=sys.stderr)
-            return 1
-        print(f"{GUIDE} is up to date", file=sys.stderr)
-        return 0
-    print(f"{'updated' if changed else 'unchanged'}: {GUIDE}", file=sys.stderr)
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     """The `course-grade` console script: the same as `python -m course_utils grade`."""
     parser = argparse.ArgumentParser(

@@ -14,17 +14,19 @@ plain `guide` uses the stored file, so it is fast and its output is the same on 
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
 import platform
 import re
+import sys
 from pathlib import Path
 
-from ..curriculum import all_lessons
-from ..lab import ROOT
-from ..registry import exercises, lesson_ids
-from ..troubleshooting import table_markdown
+from .curriculum import all_lessons
+from .lab import ROOT
+from .registry import exercises, lesson_ids
+from .troubleshooting import table_markdown
 
 GUIDE = ROOT / "instructor" / "README.md"
 TIMINGS = ROOT / "instructor" / "timings.json"
@@ -247,9 +249,9 @@ def schedule_section(timings: dict) -> str:
 
 def misconceptions_section() -> str:
     lines = [
-        "Each check recognises these wrong answers by name (the `WrongAnswer` entries kept next "
-        "to the reference answer, and proven in the tests); the failure message contains the "
-        "quoted words.",
+        "Each check recognises these wrong answers by name (each exercise's misconceptions, "
+        "written once in its lesson module and replayed by the tests); a learner whose answer "
+        "behaves like one reads the quoted sentence.",
         "",
         "| lesson | exercise | misconception | the check says |",
         "|---|---|---|---|",
@@ -296,3 +298,34 @@ def update_guide(*, write: bool = True, path: Path = GUIDE) -> bool:
     if new != text and write:
         Path(path).write_text(new, encoding="utf-8")
     return new != text
+
+
+def add_guide_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--measure",
+        nargs="*",
+        metavar="LESSON",
+        default=None,
+        help="execute the notebooks (all, or these lessons) and store their run "
+        "times in instructor/timings.json first",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if instructor/README.md is out of date",
+    )
+
+
+def run_guide(args: argparse.Namespace) -> int:
+    if args.measure is not None:
+        measure(args.measure or None)
+        print(f"wrote {TIMINGS}", file=sys.stderr)
+    changed = update_guide(write=not args.check)
+    if args.check:
+        if changed:
+            print(f"{GUIDE} is out of date: run `python -m course_utils guide`", file=sys.stderr)
+            return 1
+        print(f"{GUIDE} is up to date", file=sys.stderr)
+        return 0
+    print(f"{'updated' if changed else 'unchanged'}: {GUIDE}", file=sys.stderr)
+    return 0

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from course_utils import guide
 from course_utils.curriculum import all_lessons
-from course_utils.grading import guide
 
 
 def test_the_instructor_guide_is_up_to_date():
