@@ -194,6 +194,11 @@ def describe_difference(
         return f"{what} could not be turned into a regular array; are some rows a different length?"
     if learner.get("shape") != reference.get("shape"):
         got, want = learner.get("shape"), reference.get("shape")
+        if got is None or want is None:
+            words = _KIND_WORDS.get(learner.get("kind"), learner.get("type") or "a value")
+            if want is None:
+                return f"{what} is an array, but the exercise asks for another kind of value"
+            return f"{what} holds {words} that cannot be read as an array of the expected shape"
         if not want:
             return f"{what} has shape {_shape_text(got)}, but a single number is expected"
         return f"{what} has shape {_shape_text(got)}, but it should have shape {_shape_text(want)}"
