@@ -1,9 +1,10 @@
 """Lesson 04: `return_sequences=False` (and `RepeatVector`) drop the mask, so an encoder-decoder's
-loss counts padded steps; a loss masked from `y_true`, given the encoding's padding row, repairs
-it (the course's all-zero '#' and thread 001's '#' class `[0, 0, 1]` alike).
+loss counts padded steps; a loss masked from `y_true`, for the encoding's padding, repairs it.
 
-The checks measure: layer masks come from calling real Keras layers, losses are compared with
-per-step cross-entropies computed here in NumPy.
+The exercises are data (see AUTHORING.md): cases, a probe and named misconceptions. Layer masks
+come from real Keras layers; the loss is probed as `fit` runs it (eager, traced, gradient); the
+weights by the loss Keras computes with them. The answers live in
+`course_utils.answers.l04_return_sequences_drops_mask`.
 """
 
 from __future__ import annotations
@@ -12,15 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..checking import (
-    Exercise,
-    Mistake,
-    WrongAnswer,
-    as_array,
-    call_learner,
-    call_learner_compiled,
-    describe,
-)
+from ..checking import Exercise
+from ..judging import NOT_ATTEMPTED, VALUE, Fact, Misconception, Observation
+from ..probing import Case, keras_loss, observe_value, run
 
 LESSON = "04_return_sequences_drops_mask"
 TITLE = "return_sequences=False drops the mask"
@@ -55,28 +50,23 @@ QUOTED_SOURCE = {
     ),
 }
 
-EPSILON = 1e-7  # Keras clips probabilities to [EPSILON, 1 - EPSILON] in categorical_crossentropy
+
+# Thread 001's batch ['##abb', '#babb'] as posted: `y_true` with '#' as the class [0, 0, 1]
+# (token id 2), padded at the front.
+THREAD_001_Y_TRUE = np.array(
+    [
+        [[0, 0, 1], [0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 1, 0]],
+        [[0, 0, 1], [0, 1, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0]],
+    ],
+    dtype="float32",
+)
+THREAD_001_PAD_ID = 2
 
 
-def per_step_crossentropy(y_true, y_pred) -> np.ndarray:
-    """Categorical cross-entropy of every step, `(batch, time)`, in NumPy (as Keras computes it:
-    probabilities renormalised and clipped). Padded steps (all-zero `y_true` rows) give 0."""
-    y_true = np.asarray(y_true, dtype="float64")
-    y_pred = np.asarray(y_pred, dtype="float64")
-    y_pred = y_pred / y_pred.sum(axis=-1, keepdims=True)
-    return -(y_true * np.log(np.clip(y_pred, EPSILON, 1 - EPSILON))).sum(axis=-1)
-
-
-ZERO_ROW = (0.0, 0.0, 0.0)  # the course's '#' (and padding): an all-zero row
-HASH_CLASS_ROW = (0.0, 0.0, 1.0)  # thread 001's '#' in `y_true`: a class of its own
-
-
-def real_steps(y_true, padding_row=None) -> np.ndarray:
-    """`mask` `(batch, time)`: True where the `y_true` row differs from `padding_row` in some
-    feature (a real token). `padding_row` defaults to the all-zero row."""
-    y_true = np.asarray(y_true)
-    row = np.zeros(y_true.shape[-1]) if padding_row is None else np.asarray(padding_row)
-    return ~np.all(y_true == row, axis=-1)
+def _probabilities(rng: np.random.Generator, shape) -> np.ndarray:
+    """Softmax rows `shape` (..., vocab), float32: a model's `y_pred`."""
+    p = np.exp(rng.normal(size=shape))
+    return (p / p.sum(axis=-1, keepdims=True)).astype("float32")
 
 
 # --------------------------------------------------------------------------- exercise 1: predict
@@ -86,15 +76,20 @@ LAYER_CONFIGS = {
     "bi_lstm_seq": "keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True))",
     "gru_last": "keras.layers.GRU(4)",
     "simple_rnn_seq": "keras.layers.SimpleRNN(4, return_sequences=True)",
-    "conv": 'keras.layers.Conv1D(4, 3, padding="same")',
+    "avg_pool": "keras.layers.GlobalAveragePooling1D()",
     "layer_norm": "keras.layers.LayerNormalization()",
     "max_pool": "keras.layers.GlobalMaxPooling1D()",
 }
-MASK_SURVIVES = [True, False, True, False, True, False]
-
-# Inputs `(batch, time, features)` and the mask riding on them.
-_PREDICT_X = np.linspace(0.1, 1.0, 2 * 4 * 3, dtype="float32").reshape(2, 4, 3)
-_PREDICT_MASK = np.array([[True, True, False, False], [True, True, True, False]])
+# What each layer is, as the lecture's rule needs it: (supports_masking, keeps the time axis).
+# tests/test_lesson_04.py measures both on the installed Keras.
+LAYER_FACTS = {
+    "bi_lstm_seq": (True, True),
+    "gru_last": (True, False),
+    "simple_rnn_seq": (True, True),
+    "avg_pool": (True, False),
+    "layer_norm": (True, True),
+    "max_pool": (False, False),
+}
 
 
 def build_layer(name: str):
@@ -104,375 +99,152 @@ def build_layer(name: str):
     return eval(LAYER_CONFIGS[name], {"keras": keras})  # our own fixed strings only
 
 
-def _grade_prediction(answer) -> str:
-    from ..masks import layer_output_mask
+def _prediction_probe(answer: Any, case: Case) -> Observation:
+    """One case per layer: the learner's True/False for that layer, or (any case) what is wrong
+    with the list itself, in `extra["problem"]`."""
+    (index,) = case.args
 
+    def problem(kind: str) -> Observation:
+        return {
+            "outcome": VALUE,
+            "value": None,
+            "kind": "O",
+            "shape": None,
+            "extra": {"problem": kind},
+        }
+
+    if answer is Ellipsis:
+        return {"outcome": NOT_ATTEMPTED}
     if isinstance(answer, dict):
-        raise Mistake("give a list of True/False values in the order of LAYER_CONFIGS, not a dict")
+        return problem("dict")
     if callable(answer):
-        raise Mistake("give a list of True/False values, not a function")
-    got = as_array(
-        answer, name="your list of predictions", shape=(len(LAYER_CONFIGS),), kind="bool"
-    )
-    for name, predicted in zip(LAYER_CONFIGS, got, strict=True):
-        layer = build_layer(name)
-        out_mask = layer_output_mask(layer, _PREDICT_X, _PREDICT_MASK)
-        if bool(predicted) == (out_mask is not None):
+        return problem("function")
+    if isinstance(answer, str) or not hasattr(answer, "__len__"):
+        return problem("not a list")
+    items = list(np.asarray(answer).tolist()) if isinstance(answer, np.ndarray) else list(answer)
+    if len(items) != len(LAYER_CONFIGS) or any(isinstance(item, list) for item in items):
+        return problem("length")
+    item = items[index]
+    if isinstance(item, np.generic):
+        item = item.item()
+    if isinstance(item, bool) or (isinstance(item, int) and item in (0, 1)):
+        return {"outcome": VALUE, "value": bool(item), "kind": "b", "shape": []}
+    return problem("items")
+
+
+_PREDICTION_PROBLEMS = {
+    "dict": "give a list of True/False values in the order of LAYER_CONFIGS, not a dict",
+    "function": "give a list of True/False values, not a function",
+    "not a list": "give a list of True/False values, one per layer of LAYER_CONFIGS",
+    "length": "give exactly one True/False value per layer of LAYER_CONFIGS, in its order",
+    "items": "give True or False for each layer (True: a mask leaves the layer)",
+}
+
+
+def _prediction_rule(learner: list[Observation], reference: list[Observation]) -> str | None:
+    """A sentence about the list itself, or about the first layer predicted wrongly."""
+    kind = learner[0].get("extra", {}).get("problem")
+    if kind:
+        return _PREDICTION_PROBLEMS[kind]
+    for name, mine, theirs in zip(LAYER_CONFIGS, learner, reference, strict=True):
+        if mine.get("value") == theirs.get("value"):
             continue
-        if predicted and not layer.supports_masking:
-            raise Mistake(
+        supports, keeps_time = LAYER_FACTS[name]
+        if mine.get("value") and not supports:
+            return (
                 f"you predicted that the mask survives `{name}`, but that layer does not support "
                 "masking (supports_masking is False), so Keras drops the mask there"
             )
-        if predicted:
-            raise Mistake(
+        if mine.get("value"):
+            return (
                 f"you predicted that the mask survives `{name}`, but its compute_mask returns "
                 "None: its output has no time axis left to mask"
             )
-        raise Mistake(
+        return (
             f"you predicted that `{name}` drops the mask, but it supports masking and keeps "
             "the time axis, so it hands the mask on"
         )
-    return "every prediction matches the mask Keras attaches to each layer's output."
+    return None
 
 
 # --------------------------------------------------------------------------- exercise 2: the loss
 
 
-def masked_categorical_crossentropy(y_true, y_pred, padding_row):
-    """Mean categorical cross-entropy over the real steps only: a step is padding when its
-    `y_true` row equals `padding_row` `(classes,)` in every feature (an all-zero row in the
-    course's encoding, `[0, 0, 1]` in thread 001's). `y_true`, `y_pred`: `(batch, time, classes)`
-    -> a scalar."""
-    from keras import ops
-
-    padding = ops.all(ops.equal(y_true, ops.cast(padding_row, y_true.dtype)), axis=-1)
-    real = ops.cast(ops.logical_not(padding), y_pred.dtype)  # (batch, time)
-    per_step = ops.categorical_crossentropy(y_true, y_pred)  # (batch, time)
-    return ops.sum(per_step * real) / ops.maximum(ops.sum(real), 1.0)
+def one_hot_targets(ids: np.ndarray, vocab: int) -> np.ndarray:
+    """Token ids `(batch, time)` -> one-hot `y_true` `(batch, time, vocab)`, float32."""
+    return np.eye(vocab, dtype="float32")[np.asarray(ids)]
 
 
-def _real(y_true, padding_row):
-    """The (batch, time) float mask of real steps, as the reference builds it."""
-    from keras import ops
-
-    padding = ops.all(ops.equal(y_true, ops.cast(padding_row, y_true.dtype)), axis=-1)
-    return ops.cast(ops.logical_not(padding), "float32")
-
-
-def _loss_ignores_padding_row(y_true, y_pred, padding_row):
-    """The course's loss before this lesson: padding is an all-zero row, whatever the encoding."""
-    from keras import ops
-
-    mask = ops.cast(ops.any(ops.not_equal(y_true, 0), axis=-1), y_pred.dtype)
-    per_step = ops.categorical_crossentropy(y_true, y_pred)
-    return ops.sum(per_step * mask) / ops.maximum(ops.sum(mask), 1.0)
+def _padded_ids(rng, rows: int, steps: int, vocab: int, pad_id: int, side: str, lengths):
+    ids = np.full((rows, steps), pad_id)
+    tokens = [t for t in range(vocab) if t != pad_id]
+    for r, n in enumerate(lengths):
+        real = rng.choice(tokens, size=n)
+        if side == "post":
+            ids[r, :n] = real
+        else:
+            ids[r, steps - n :] = real
+    return ids
 
 
-def _loss_two_arguments(y_true, y_pred):
-    """The same loss with the old two-argument signature: no `padding_row` to take."""
-    return _loss_ignores_padding_row(y_true, y_pred, None)
-
-
-def _loss_multiplies_then_averages(y_true, y_pred, padding_row):
-    from keras import ops
-
-    mask = ops.expand_dims(_real(y_true, padding_row), -1)
-    y_true, y_pred = y_true * mask, y_pred * mask
-    per_step = -ops.sum(y_true * ops.log(ops.clip(y_pred, EPSILON, 1.0)), axis=-1)
-    return ops.mean(per_step)
-
-
-def _loss_multiplies_both_keras(y_true, y_pred, padding_row):
-    """Thread 001's second answer: mask both tensors, then Keras's own cross-entropy."""
-    from keras import ops
-
-    mask = ops.expand_dims(_real(y_true, padding_row), -1)
-    return ops.mean(ops.categorical_crossentropy(y_true * mask, y_pred * mask))
-
-
-def _loss_d2l_divides_by_steps(y_true, y_pred, padding_row):
-    """d2l's MaskedSoftmaxCELoss: weighted loss `.mean(dim=1)` over num_steps, then the batch."""
-    from keras import ops
-
-    per_step = ops.categorical_crossentropy(y_true, y_pred)
-    return ops.mean(ops.mean(per_step * _real(y_true, padding_row), axis=1))
-
-
-def _loss_any_feature_equal(y_true, y_pred, padding_row):
-    from keras import ops
-
-    padding = ops.any(ops.equal(y_true, ops.cast(padding_row, y_true.dtype)), axis=-1)
-    mask = ops.cast(ops.logical_not(padding), "float32")
-    per_step = ops.categorical_crossentropy(y_true, y_pred)
-    return ops.sum(per_step * mask) / ops.maximum(ops.sum(mask), 1.0)
-
-
-def _loss_inverted(y_true, y_pred, padding_row):
-    from keras import ops
-
-    mask = 1.0 - _real(y_true, padding_row)
-    per_step = ops.categorical_crossentropy(y_true, y_pred)
-    return ops.sum(per_step * mask) / ops.maximum(ops.sum(mask), 1.0)
-
-
-def _loss_mean_of_sequence_means(y_true, y_pred, padding_row):
-    from keras import ops
-
-    mask = _real(y_true, padding_row)
-    per_step = ops.categorical_crossentropy(y_true, y_pred)
-    return ops.mean(ops.sum(per_step * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0))
-
-
-def _loss_per_step(y_true, y_pred, padding_row):
-    from keras import ops
-
-    return ops.categorical_crossentropy(y_true, y_pred) * _real(y_true, padding_row)
-
-
-def _probabilities(shape, seed):
-    rng = np.random.default_rng(seed)
-    logits = rng.normal(size=shape)
-    p = np.exp(logits)
-    return (p / p.sum(axis=-1, keepdims=True)).astype("float32")
-
-
-# Thread 001's batch ['##abb', '#babb'] as posted: `y_true` with '#' as the class [0, 0, 1],
-# padded at the front.
-THREAD_001_Y_TRUE = np.array(
-    [
-        [[0, 0, 1], [0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 1, 0]],
-        [[0, 0, 1], [0, 1, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0]],
-    ],
-    dtype="float32",
-)
-
-
-def hash_class_targets(words: list[str], maxlen: int) -> np.ndarray:
-    """Thread 001's encoding of words over `ab`: one-hot `(batch, maxlen, 3)` with '#' as the
-    third class `[0, 0, 1]`, each word padded with '#' at the front."""
-    alphabet = "ab#"
-    out = np.zeros((len(words), maxlen, len(alphabet)), dtype="float32")
-    for i, word in enumerate(words):
-        padded = "#" * (maxlen - len(word)) + word
-        for t, char in enumerate(padded):
-            out[i, t, alphabet.index(char)] = 1.0
-    return out
-
-
-def _loss_cases() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
-    """(kind, y_true, y_pred, padding_row): the course's encoding (one-hot, '#' an all-zero row,
-    post-padded; label-smoothed targets with no zero feature in a real row; a batch without
-    padding; one real token among many padded steps) and thread 001's ('#' the class [0, 0, 1],
-    pre-padded: the asker's own batch and a larger one)."""
-    from ..data import char_reversal_task, one_hot_chars
-
-    zero = np.asarray(ZERO_ROW, dtype="float32")
-    hash_class = np.asarray(HASH_CLASS_ROW, dtype="float32")
-    _, y_chars = char_reversal_task()
-    smooth = np.where(y_chars == 1, 0.8, 0.1).astype("float32") * real_steps(y_chars)[..., None]
-    full = one_hot_chars(["abca", "bcab", "ccba"], 4)
-    single = one_hot_chars(["b", "ab"], 5)
-    hash_words = hash_class_targets(["ab", "babb", "a", "abbab"], 6)
+def _loss_cases(rng: np.random.Generator) -> list[Case]:
+    """(y_true, y_pred, pad_id): thread 001's own batch ('#' is token 2, pre-padded); a
+    post-padded batch padded with token 0 (lesson 05's choice) with a one-token row and an
+    all-padding row; a batch without padding; and two batches drawn from the seed (vocabulary,
+    `pad_id`, side and lengths)."""
+    fixed = [(THREAD_001_Y_TRUE, THREAD_001_PAD_ID, "thread 001's batch ('#' is token 2)")]
+    ids = np.array([[1, 3, 4, 2, 0, 0], [1, 2, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0]])
+    ids = np.concatenate([ids, [[0] * 6]])
+    fixed.append((one_hot_targets(ids, 5), 0, "a post-padded batch with `pad_id` 0"))
+    fixed.append((one_hot_targets([[3, 1, 2], [2, 0, 3]], 4), 1, "a batch without padding"))
+    for side in ("pre", "post"):
+        vocab = int(rng.integers(3, 8))
+        pad_id = int(rng.integers(0, vocab))
+        rows, steps = int(rng.integers(2, 6)), int(rng.integers(3, 9))
+        lengths = rng.integers(0, steps + 1, size=rows)
+        lengths[0] = int(rng.integers(1, steps))  # some real tokens and some padding
+        ids = _padded_ids(rng, rows, steps, vocab, pad_id, side, lengths)
+        fixed.append((one_hot_targets(ids, vocab), pad_id, f"a {side}-padded batch"))
     return [
-        ("one-hot", y_chars, _probabilities(y_chars.shape, 0), zero),
-        ("smoothed", smooth, _probabilities(smooth.shape, 1), zero),
-        ("no padding", full, _probabilities(full.shape, 2), zero),
-        ("one-hot", single, _probabilities(single.shape, 3), zero),
-        ("'#' class", THREAD_001_Y_TRUE, _probabilities(THREAD_001_Y_TRUE.shape, 4), hash_class),
-        ("'#' class", hash_words, _probabilities(hash_words.shape, 5), hash_class),
+        Case((y_true, _probabilities(rng, y_true.shape), pad_id), note=note)
+        for y_true, pad_id, note in fixed
     ]
 
 
-def _call_loss(fn, y_true, y_pred, padding_row, *, graph: bool) -> Any:
-    from keras import ops
-
-    if not graph:
-        return call_learner(
-            fn, ops.convert_to_tensor(y_true), ops.convert_to_tensor(y_pred), padding_row.copy()
-        )
-    try:
-        return call_learner_compiled(fn, y_true, y_pred, extra=(padding_row.copy(),))
-    except Mistake as mistake:
-        raise Mistake(
-            "your loss works on eager tensors but fails inside a compiled graph, where Keras runs "
-            "it during fit and evaluate; build it from keras.ops, without NumPy or `.numpy()` "
-            f"({mistake})"
-        ) from None
-
-
-def _read_loss(value, steps_shape) -> float:
-    """The learner's loss as a float; NaN is allowed here (diagnosed by the caller)."""
-    if value is None:
-        raise Mistake("your loss returned None; did you forget a `return`?")
-    arr = _as_array_allow_nan(value)
-    if arr.shape == tuple(steps_shape):
-        raise Mistake(
-            "your loss returns one value per step, shape (batch, time); Keras would average "
-            "those over every step, padding included. Return a single number"
-        )
-    if arr.size != 1:
-        raise Mistake(
-            f"your loss returns shape {arr.shape}; return a single number: the mean over the "
-            "real tokens of the whole batch"
-        )
-    if arr.dtype.kind not in "iuf":
-        raise Mistake(f"your loss returned values of dtype {arr.dtype}, not numbers")
-    return float(arr.reshape(()))
-
-
-def _as_array_allow_nan(value) -> np.ndarray:
-    try:
-        arr = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
-    except Exception:
-        raise Mistake(f"your loss returned a {describe(value)}, not a number") from None
-    if arr.dtype == object:
-        raise Mistake(f"your loss returned a {describe(value)}, not a number")
-    return arr
-
-
-def _mean_of_row_means(per_step: np.ndarray, mask: np.ndarray) -> float:
-    return float(((per_step * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)).mean())
-
-
-def _require_function(fn) -> None:
-    if isinstance(fn, type):
-        raise Mistake(f"expected a function, but got the class {fn.__name__}; define it with `def`")
-    if not callable(fn):
-        call_learner(fn)  # raises the "expected a function" sentence
-
-
-def _require_three_arguments(fn) -> None:
-    """A loss that cannot take `(y_true, y_pred, padding_row)` gets a sentence, not a TypeError."""
-    import inspect
-
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return  # not inspectable: let the call speak
-    try:
-        signature.bind(None, None, None)
-    except TypeError:
-        try:
-            signature.bind(None, None)
-        except TypeError:
-            raise Mistake(
-                "your loss must take three arguments: "
-                "def masked_categorical_crossentropy(y_true, y_pred, padding_row)"
-            ) from None
-        raise Mistake(
-            "your loss takes two arguments (y_true, y_pred); this one also takes `padding_row`, "
-            "the row that marks padding in y_true, so that it works for any encoding: "
-            "def masked_categorical_crossentropy(y_true, y_pred, padding_row)"
-        ) from None
-
-
-def _grade_loss(fn) -> str:
-    _require_function(fn)
-    _require_three_arguments(fn)
-    results = []
-    for kind, y_true, y_pred, padding_row in _loss_cases():
-        got = _read_loss(_call_loss(fn, y_true, y_pred, padding_row, graph=False), y_true.shape[:2])
-        per_step = per_step_crossentropy(y_true, y_pred)
-        mask = real_steps(y_true, padding_row)
-        results.append((kind, got, per_step, mask, real_steps(y_true)))
-
-    def matches(value, target):
-        return np.isfinite(value) and np.isclose(value, target, rtol=1e-4, atol=1e-6)
-
-    def mean_or_zero(values):
-        return float(values.mean()) if values.size else 0.0
-
-    if all(matches(got, ps[m].mean()) for _, got, ps, m, _ in results):
-        for _, y_true, y_pred, padding_row in _loss_cases()[::4]:  # one per encoding
-            again = _read_loss(
-                _call_loss(fn, y_true, y_pred, padding_row, graph=True), y_true.shape[:2]
-            )
-            if not matches(
-                again, per_step_crossentropy(y_true, y_pred)[real_steps(y_true, padding_row)].mean()
-            ):
-                raise Mistake("your loss gives a different value inside a compiled graph")
+def _loss_rule(learner: list[Observation], reference: list[Observation]) -> str | None:
+    """A loss without the `pad_id` argument gets the signature, not a TypeError."""
+    first = learner[0]
+    if first.get("error") == "TypeError" and "positional argument" in first.get("detail", ""):
         return (
-            "your loss finds padding in y_true (rows equal to `padding_row`) and divides by the "
-            "number of real tokens, for both encodings, in eager mode and in a compiled graph."
+            "your loss must take three arguments: "
+            "def masked_mean_absolute_error(y_true, y_pred, pad_id)"
         )
-
-    def zero_or_nan(value):
-        return not np.isfinite(value) or abs(value) < 1e-7
-
-    if all(
-        matches(got, mean_or_zero(ps[~m])) or (not (~m).any() and zero_or_nan(got))
-        for _, got, ps, m, _ in results
-    ):
-        raise Mistake(
-            "your mask is inverted: your loss averages the padded steps (the rows equal to "
-            "`padding_row`) and drops the real tokens"
-        )
-    onehot = [r for r in results if r[0] != "smoothed"]
-    if all(zero_or_nan(got) for _, got, _, _, _ in onehot):
-        raise Mistake(
-            "your loss finds no real token in one-hot targets: a one-hot row always shares some "
-            'feature with the padding row, so "any feature equals `padding_row`" marks every row '
-            "as padding; padding is a row equal to `padding_row` in every feature"
-        )
-    if any(not np.isfinite(got) for _, got, _, _, _ in results):
-        raise Mistake(
-            "your loss is NaN or infinite on some batch. A common cause: multiplying y_pred by "
-            "the mask (as thread 001's second answer does) leaves padded rows of zeros, and "
-            "Keras's cross-entropy rescales each row by its sum, 0 / 0. Weight the per-step "
-            "losses by the mask instead, and check your divisions"
-        )
-    hash_class = [r for r in results if r[0] == "'#' class"]
-    zero_padded = [r for r in results if r[0] != "'#' class"]
-    if all(matches(got, ps[m].mean()) for _, got, ps, m, _ in zero_padded) and all(
-        matches(got, ps[zero].mean()) for _, got, ps, _, zero in hash_class
-    ):
-        raise Mistake(
-            "your loss finds padding by comparing y_true with zeros, whatever `padding_row` says: "
-            "right for the course's all-zero '#', but in thread 001's encoding, where '#' is a "
-            "class of its own, no row is all zero and nothing gets masked. Compare each row with "
-            "`padding_row`"
-        )
-    if all(matches(got, (ps * m).sum() / ps.size) for _, got, ps, m, _ in results):
-        raise Mistake(
-            "your loss divides by the number of time steps, padding included (as d2l's "
-            "MaskedSoftmaxCELoss does with its mean over num_steps), so padding steps still "
-            "count in the denominator; divide by the number of real tokens"
-        )
-    if all(matches(got, _mean_of_row_means(ps, m)) for _, got, ps, m, _ in results):
-        raise Mistake(
-            "your loss averages each sequence first and then the sequences, so a short sequence's "
-            "tokens weigh more; divide the sum over all real tokens by their number"
-        )
-    raise Mistake("your loss is not the mean cross-entropy over the real (non-padded) steps")
+    return None
 
 
 # --------------------------------------------------------------------------- exercise 3: weights
 
 
-def real_step_weights(y_true):
-    """`sample_weight` `(batch, time)` that makes Keras's loss (which divides the weighted sum by
-    batch x time) equal the mean over real steps: real steps weigh steps / real tokens, padding 0."""
-    mask = real_steps(y_true).astype("float32")
-    return mask * mask.size / max(mask.sum(), 1.0)
+def _weights_cases(rng: np.random.Generator) -> list[Case]:
+    """(y_true, y_pred) in the course's encoding ('#' an all-zero row, post-padded): the course's
+    reversal task, a batch with a one-token row, and two batches drawn from the seed. The learner's
+    function gets `y_true` only; `y_pred` is for the loss Keras computes with its weights."""
+    from ..data import char_reversal_task, one_hot_chars
 
-
-def _weights_mask(y_true):
-    return real_steps(y_true).astype("float32")
-
-
-def _weights_ones(y_true):
-    return np.ones(np.asarray(y_true).shape[:2], dtype="float32")
-
-
-def _weights_inverted(y_true):
-    mask = ~real_steps(y_true)
-    return mask * mask.size / max(mask.sum(), 1.0)
-
-
-def _weights_per_row(y_true):
-    mask = real_steps(y_true).astype("float32")
-    return mask * mask.shape[1] / np.maximum(mask.sum(axis=1, keepdims=True), 1.0)
+    _, course = char_reversal_task()
+    batches = [
+        (course, "the course's reversal task"),
+        (one_hot_chars(["b", "abc", "ca"], 5), "a batch with a one-letter word"),
+    ]
+    for _ in range(2):
+        rows, steps = int(rng.integers(2, 6)), int(rng.integers(3, 8))
+        if rows == steps:
+            steps += 1
+        lengths = rng.integers(1, steps + 1, size=rows)
+        lengths[0] = int(rng.integers(1, steps))
+        words = ["".join(rng.choice(list("abc"), size=n)) for n in lengths]
+        batches.append((one_hot_chars(words, steps), "a batch drawn from the seed"))
+    return [Case((y, _probabilities(rng, y.shape)), note=note) for y, note in batches]
 
 
 def keras_weighted_loss(y_true, y_pred, sample_weight) -> float:
@@ -480,44 +252,32 @@ def keras_weighted_loss(y_true, y_pred, sample_weight) -> float:
     `CategoricalCrossentropy` with its default reduction."""
     import keras
 
-    return float(
-        keras.losses.CategoricalCrossentropy()(y_true, y_pred, sample_weight=sample_weight)
-    )
+    loss = keras.losses.CategoricalCrossentropy()
+    return float(loss(y_true, y_pred, sample_weight=sample_weight))
 
 
-def _grade_weights(fn) -> str:
-    _require_function(fn)
-    for _, y_true, y_pred, padding_row in _loss_cases():
-        if np.any(padding_row):
-            continue  # this exercise is about the course's encoding: padding is all zero
-        steps = y_true.shape[:2]
-        w = as_array(
-            call_learner(fn, y_true.copy()),
-            name="your sample_weight",
-            shape=steps,
-            kind="number",
-        )
-        per_step = per_step_crossentropy(y_true, y_pred)
-        mask = real_steps(y_true)
-        got = keras_weighted_loss(y_true, y_pred, w.astype("float32"))
-        if np.isclose(got, per_step[mask].mean(), rtol=1e-4, atol=1e-6):
-            continue
-        if np.isclose(got, per_step.sum() / per_step.size, rtol=1e-4, atol=1e-6):
-            raise Mistake(
-                "with your weights Keras still divides the weighted sum by every step (batch x "
-                "time), not by the sum of the weights; scale the real steps' weights up by "
-                "steps / real tokens"
-            )
-        if abs(got) < 1e-7:
-            raise Mistake("your weights are inverted: they keep the padded steps, whose loss is 0")
-        if np.isclose(got, _mean_of_row_means(per_step, mask), rtol=1e-4, atol=1e-6):
-            raise Mistake(
-                "your weights normalise each row by its own length, which averages sequences "
-                "first; normalise by the number of real tokens in the whole batch"
-            )
-        raise Mistake("with your weights, Keras's loss is not the mean over the real steps")
-    return "with your weights, Keras's own loss equals the mean over the real steps."
+def _weights_probe(answer: Any, case: Case) -> Observation:
+    """Call the learner's `real_step_weights(y_true)`; the value observed is the loss Keras
+    computes with those weights (the shape and kind are the weights')."""
+    y_true, y_pred = case.args
+    failed, weights = run(answer, Case((y_true,)))
+    if failed is not None:
+        return failed
+    observed = observe_value(weights)
+    if (
+        observed.get("outcome") != VALUE
+        or observed.get("kind") not in ("b", "i", "u", "f")
+        or observed.get("shape") != list(y_true.shape[:2])
+    ):
+        return observed
+    try:
+        loss = keras_weighted_loss(y_true, y_pred, np.asarray(observed["value"], dtype="float32"))
+    except Exception:  # noqa: BLE001 - weights Keras refuses: say so as data
+        return {**observed, "value": None, "kind": "O", "irregular": True}
+    return {"outcome": VALUE, "value": loss, "kind": "f", "shape": observed["shape"]}
 
+
+# --------------------------------------------------------------------------- the exercises
 
 EXERCISES = [
     Exercise(
@@ -525,95 +285,172 @@ EXERCISES = [
         name="predict_output_masks",
         answer_name="mask_survives",
         title="Predict which layers keep the mask",
-        grader=_grade_prediction,
+        cases=[Case((i,), note=f"`{name}`") for i, name in enumerate(LAYER_CONFIGS)],
+        probe=_prediction_probe,
+        reference="MASK_SURVIVES",
+        solution_code="mask_survives = [True, False, True, False, True, False]",
+        alternatives=["MASK_SURVIVES_AS_INTS", "MASK_SURVIVES_AS_ARRAY"],
+        misconceptions=[
+            Misconception(
+                "GRU keeps it",
+                "GRU_KEEPS_IT",
+                "you predicted that the mask survives `gru_last`: return_sequences=False ends "
+                "the mask for every recurrent layer (GRU and SimpleRNN inherit RNN.compute_mask, "
+                "as LSTM does), not only for LSTM",
+            ),
+            Misconception(
+                "SimpleRNN drops it",
+                "SIMPLE_RNN_DROPS_IT",
+                "you predicted that `simple_rnn_seq` drops the mask: with return_sequences=True "
+                "every recurrent layer hands the mask on, SimpleRNN as well as LSTM",
+            ),
+            Misconception(
+                "average pooling keeps it",
+                "AVERAGE_POOLING_KEEPS_IT",
+                "you predicted that the mask survives `avg_pool`: global average pooling uses "
+                "the mask (it consumes it, as the lecture's table shows), but its output has no "
+                "time axis, so no mask leaves it",
+            ),
+            Misconception(
+                "max pooling keeps it",
+                "MAX_POOLING_KEEPS_IT",
+                "you predicted that the mask survives `max_pool`: global max pooling does not "
+                "support masking at all (the lecture's table: it drops the mask, with a "
+                "warning), and its output has no time axis either",
+            ),
+            Misconception(
+                "bidirectional drops it",
+                "BIDIRECTIONAL_DROPS_IT",
+                "you predicted that `bi_lstm_seq` drops the mask: Bidirectional asks the layer "
+                "it wraps, and an LSTM with return_sequences=True hands the mask on",
+            ),
+            Misconception(
+                "normalisation drops it",
+                "NORMALISATION_DROPS_IT",
+                "you predicted that `layer_norm` drops the mask: layer normalisation acts on "
+                "each step separately and supports masking, so it hands the mask on, like "
+                "Dense and Dropout in the lecture's table",
+            ),
+            Misconception("a dict", "A_DICT", _PREDICTION_PROBLEMS["dict"]),
+        ],
+        judge={
+            "what": "your list of predictions",
+            "success": "every prediction matches the mask Keras attaches to each layer's output.",
+            "fallback": "some predictions do not match the masks Keras attaches",
+            "custom": _prediction_rule,
+            "tolerance": {"strict_kind": True},
+        },
         hints=[
             "A mask leaves a layer only if the layer supports masking and its output keeps the "
             "time axis. `return_sequences` decides that for a recurrent layer, of any kind.",
-            "A wrapper such as Bidirectional asks the layer inside; a convolution does not "
-            "support masking in Keras 3; a global pooling removes the time axis.",
+            "A wrapper such as Bidirectional asks the layer inside; a layer that acts on each "
+            "step separately hands the mask on; a global pooling removes the time axis, whether "
+            "it uses the mask first or not (the lecture's table).",
             "Three survive: the two recurrent layers that return sequences, and the "
             "normalisation layer.",
-        ],
-        reference=MASK_SURVIVES,
-        solution_code="mask_survives = [True, False, True, False, True, False]",
-        legacy_wrong_answers=[
-            WrongAnswer(
-                "GRU keeps it",
-                [True, True, True, False, True, False],
-                "but its compute_mask returns None",
-            ),
-            WrongAnswer(
-                "convolution keeps it",
-                [True, False, True, True, True, False],
-                "does not support masking",
-            ),
-            WrongAnswer(
-                "bidirectional drops it",
-                [False, False, True, False, True, False],
-                "`bi_lstm_seq` drops the mask",
-            ),
-            WrongAnswer(
-                "a dict", dict(zip(LAYER_CONFIGS, MASK_SURVIVES, strict=True)), "not a dict"
-            ),
         ],
     ),
     Exercise(
         lesson=LESSON,
-        name="masked_categorical_crossentropy",
-        answer_name="masked_categorical_crossentropy",
-        title="A loss masked from y_true, for any padding row",
-        grader=_grade_loss,
-        hints=[
-            "A padded step is a row of `y_true` equal to `padding_row` in EVERY feature (all "
-            "zeros in the course's encoding, [0, 0, 1] in thread 001's). Build a (batch, time) "
-            "mask of the real steps from that with keras.ops, then weight the per-step losses.",
-            "`ops.all(ops.equal(y_true, padding_row), axis=-1)` is True on padding; take its "
-            "`ops.logical_not` and cast it to floats. `ops.categorical_crossentropy(y_true, "
-            "y_pred)` gives the (batch, time) losses; divide their masked sum by the number of "
-            "real tokens, `ops.sum(mask)`, not by the number of steps.",
-            "`padding = ops.all(ops.equal(y_true, ops.cast(padding_row, y_true.dtype)), "
-            "axis=-1)`, `real = ops.cast(ops.logical_not(padding), y_pred.dtype)`, then "
-            "`ops.sum(per_step * real) / ops.maximum(ops.sum(real), 1.0)`.",
-        ],
-        reference=masked_categorical_crossentropy,
-        legacy_wrong_answers=[
-            WrongAnswer(
-                "compares with zeros, ignores padding_row",
-                _loss_ignores_padding_row,
-                "whatever `padding_row` says",
+        name="masked_mean_absolute_error",
+        answer_name="masked_mean_absolute_error",
+        title="Thread 002's loss, masked from one-hot targets padded with a token",
+        cases=_loss_cases,
+        probe=keras_loss(extra_args=1),
+        reference="masked_mean_absolute_error",
+        alternatives=["compare_with_the_padding_row", "builtin_with_mask_as_weights"],
+        misconceptions=[
+            Misconception(
+                "divides by the batch size",
+                "divides_by_batch_size",
+                "your loss divides the sum over the real steps by the batch size (the number "
+                "of sequences), so a batch of long sequences counts more than one of short "
+                "ones; divide by the number of real tokens, the sum of the mask",
             ),
-            WrongAnswer(
-                "two-argument loss (no padding_row)",
-                _loss_two_arguments,
-                "your loss takes two arguments",
+            Misconception(
+                "divides by every step",
+                "divides_by_every_step",
+                "your loss divides by every step of the batch, padding included (batch x time: "
+                "`ops.mean` of the masked losses, or d2l's MaskedSoftmaxCELoss), so padding "
+                "still counts in the denominator; divide by the number of real tokens",
             ),
-            WrongAnswer(
-                "multiplies by the mask, averages every step",
-                _loss_multiplies_then_averages,
-                "padding steps still count in the denominator",
+            Misconception(
+                "sums over the vocabulary",
+                "sums_over_the_vocabulary",
+                "your per-step loss sums the absolute errors over the vocabulary; thread 002's "
+                "mean_absolute_error averages them over the last axis (`axis=-1`) before the "
+                "steps are averaged",
             ),
-            WrongAnswer(
-                "multiplies y_true and y_pred by the mask (thread 001, answer 2)",
-                _loss_multiplies_both_keras,
-                "multiplying y_pred by the mask",
+            Misconception(
+                "copies the lecture's cross-entropy",
+                "lecture_cross_entropy",
+                "your loss is the lecture's masked cross-entropy; this exercise masks thread "
+                "002's loss, the mean absolute error: the mean over the vocabulary of "
+                "|y_pred - y_true|",
             ),
-            WrongAnswer(
-                "divides by num_steps (d2l)",
-                _loss_d2l_divides_by_steps,
-                "MaskedSoftmaxCELoss",
+            Misconception(
+                "looks for all-zero rows",
+                "looks_for_all_zero_rows",
+                "your loss looks for all-zero rows (the course's '#'), but here padding is the "
+                "one-hot row of token `pad_id`, so no row is all zero and nothing gets masked",
             ),
-            WrongAnswer(
-                "any feature equal to padding_row means padding",
-                _loss_any_feature_equal,
-                "marks every row as padding",
+            Misconception(
+                "token 0 is padding",
+                "token_zero_is_padding",
+                "your loss treats token 0 as padding whatever `pad_id` says; in thread 001's "
+                "batch '#' is token 2: compare with `pad_id`",
             ),
-            WrongAnswer("inverted mask", _loss_inverted, "your mask is inverted"),
-            WrongAnswer(
+            Misconception(
+                "inverted mask",
+                "inverted_mask",
+                "your mask is inverted: your loss averages the padded steps (token `pad_id`) "
+                "and drops the real tokens",
+            ),
+            Misconception(
                 "mean of sequence means",
-                _loss_mean_of_sequence_means,
-                "averages each sequence first",
+                "mean_of_sequence_means",
+                "your loss averages each sequence first and then the sequences, so a short "
+                "sequence's tokens weigh more; divide the sum over all real tokens by their number",
             ),
-            WrongAnswer("one loss per step", _loss_per_step, "one value per step"),
+            Misconception(
+                "no gradient",
+                "stops_the_gradient",
+                "your loss has the right value but no gradient reaches y_pred (stop_gradient, "
+                "argmax of y_pred, or NumPy on its values cut it), so a model could not train "
+                "with it",
+            ),
+        ],
+        judge={
+            "what": "what your loss returned",
+            "success": "your loss finds the padding token in y_true and divides by the number of "
+            "real tokens, eagerly and traced as `fit` traces it, with a gradient for training.",
+            "fallback": "your loss is not the mean, over the real (non-padded) steps, of the "
+            "per-step mean absolute error",
+            "facts": [
+                Fact(
+                    "compiled",
+                    "your loss does not give the same value inside a compiled graph, as `fit` "
+                    "runs it: there y_true and y_pred are symbolic tensors of unknown batch size; "
+                    "use keras.ops only (no NumPy, `.numpy()`, Python `if` or `.shape[0]`)",
+                ),
+                Fact(
+                    "gradient",
+                    "your loss has the right value but no gradient reaches y_pred "
+                    "(stop_gradient, argmax of y_pred, or NumPy on its values cut it), so a "
+                    "model could not train with it",
+                ),
+            ],
+            "custom": _loss_rule,
+        },
+        hints=[
+            "A padded step is one whose `y_true` row is the one-hot row of token `pad_id`, so "
+            "`ops.argmax(y_true, axis=-1)` equals `pad_id` there. Build a (batch, time) mask of "
+            "the real steps from that, and weight the per-step losses with it.",
+            "Thread 002's per-step loss is `ops.mean(ops.abs(y_pred - y_true), axis=-1)`, shape "
+            "(batch, time). Divide the masked sum by the number of real tokens, `ops.sum(mask)`: "
+            "not by the batch size, not by the number of steps.",
+            "`real = ops.cast(ops.not_equal(ops.argmax(y_true, axis=-1), pad_id), "
+            "y_pred.dtype)`, then `ops.sum(per_step * real) / ops.maximum(ops.sum(real), 1.0)`.",
         ],
     ),
     Exercise(
@@ -621,22 +458,61 @@ EXERCISES = [
         name="real_step_weights",
         answer_name="real_step_weights",
         title="sample_weight that makes Keras average over real steps",
-        grader=_grade_weights,
+        cases=_weights_cases,
+        probe=_weights_probe,
+        reference="real_step_weights",
+        alternatives=["weights_over_the_mean", "weights_with_a_loop"],
+        misconceptions=[
+            Misconception(
+                "the mask as weights",
+                "weights_the_mask",
+                "with the mask as weights Keras still divides the weighted sum by every step "
+                "(batch x time), not by the sum of the weights; scale the real steps' weights "
+                "up by steps / real tokens",
+            ),
+            Misconception(
+                "assumes Keras divides by the batch size",
+                "weights_for_a_batch_size_denominator",
+                "your weights scale the real steps by batch size / real tokens, as if Keras "
+                "divided the weighted sum by the batch size; it divides by batch x time, so "
+                "scale by (batch x time) / real tokens",
+            ),
+            Misconception(
+                "assumes Keras divides by the number of steps",
+                "weights_for_a_steps_denominator",
+                "your weights scale the real steps by the number of time steps / real tokens, as "
+                "if Keras divided the weighted sum by the steps of one sequence; it divides by "
+                "batch x time, so scale by (batch x time) / real tokens",
+            ),
+            Misconception(
+                "weights sum to one",
+                "weights_sum_to_one",
+                "your weights add up to one, but Keras divides the weighted sum by batch x time, "
+                "not by the sum of the weights; scale by (batch x time) / real tokens",
+            ),
+            Misconception(
+                "inverted",
+                "weights_inverted",
+                "your weights are inverted: they keep the padded steps, whose loss is 0",
+            ),
+            Misconception(
+                "per-row normalised",
+                "weights_per_row",
+                "your weights normalise each row by its own length, which averages sequences "
+                "first; normalise by the number of real tokens in the whole batch",
+            ),
+        ],
+        judge={
+            "what": "your sample_weight",
+            "success": "with your weights, Keras's own loss equals the mean over the real steps.",
+            "fallback": "with your weights, Keras's loss is not the mean over the real steps",
+        },
         hints=[
             "Keras's default reduction divides the weighted sum of per-step losses by "
             "batch x time, whatever the weights add up to.",
             "Padding gets weight 0; a real step gets (batch x time) / (number of real tokens), "
             "so the division by batch x time cancels.",
             "`mask = np.any(y_true != 0, axis=-1)`, then `mask * mask.size / mask.sum()`.",
-        ],
-        reference=real_step_weights,
-        legacy_wrong_answers=[
-            WrongAnswer(
-                "the mask as weights", _weights_mask, "divides the weighted sum by every step"
-            ),
-            WrongAnswer("all ones", _weights_ones, "divides the weighted sum by every step"),
-            WrongAnswer("inverted", _weights_inverted, "your weights are inverted"),
-            WrongAnswer("per-row normalised", _weights_per_row, "normalise each row"),
         ],
     ),
 ]
