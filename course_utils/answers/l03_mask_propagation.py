@@ -72,6 +72,17 @@ class NoComputeMask(keras.layers.Layer):
         return ops.flip(inputs, axis=1)
 
 
+class SwitchesMaskingOff(ReverseTime):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = False
+
+
+class FailsWithoutAMask(ReverseTime):
+    def compute_mask(self, inputs, mask=None):
+        return ops.flip(mask, axis=1)
+
+
 class ReversesTheBatch(ReverseTime):
     def compute_mask(self, inputs, mask=None):
         return None if mask is None else ops.flip(mask, axis=0)

@@ -191,6 +191,7 @@ def probe_layer(answer: Any, case: Case) -> Observation:
         "mask": None if out_mask is None else observe_value(out_mask).get("value"),
         "supports_masking": bool(getattr(layer, "supports_masking", False)),
         "warned": any("mask" in str(w.message).lower() for w in caught),
+        "overrides_compute_mask": answer.compute_mask is not keras.layers.Layer.compute_mask,
     }
     failed, _ = _attempt("model", lambda: answer()(keras.Input(shape=(None, x.shape[-1]))))
     return failed or observed
@@ -231,11 +232,16 @@ def _layer_rule(what: str) -> Callable[[list[Observation], list[Observation]], s
 
 _LAYER_FACTS = [
     Fact(
-        "warned",
-        "Keras warned that your layer 'will destroy the mask': without a `compute_mask` "
-        "override it does not support masking",
+        "supports_masking",
+        "your layer has `supports_masking = False`, so Keras never asks its `compute_mask`, "
+        "drops the mask and warns that the layer 'will destroy the mask'; in Keras 3, "
+        "overriding `compute_mask` sets it to True (unless `__init__` sets it back to False)",
     ),
-    Fact("supports_masking", "your layer's `supports_masking` is not what this layer needs"),
+    Fact(
+        "overrides_compute_mask",
+        "your layer does not override `compute_mask`, so it does not say which mask leaves it",
+    ),
+    Fact("warned", "Keras warned about the mask while calling your layer"),
     Fact("mask", "the mask Keras attaches to your layer's output is not the right one"),
 ]
 
@@ -347,6 +353,19 @@ EXERCISES = [
                 "your layer has no `compute_mask`, so Keras 3 sets `supports_masking = False`, "
                 "drops the mask and warns on every call that the layer 'will destroy the mask'; "
                 "override compute_mask",
+            ),
+            Misconception(
+                "switches masking off",
+                "SwitchesMaskingOff",
+                "your `__init__` sets `supports_masking = False`, so Keras never asks your "
+                "`compute_mask`: it drops the mask and warns that the layer 'will destroy the "
+                "mask'; leave `supports_masking` alone (overriding `compute_mask` sets it)",
+            ),
+            Misconception(
+                "fails without a mask",
+                "FailsWithoutAMask",
+                "your `compute_mask` fails when no mask arrives (`mask=None`, as in a model "
+                "whose input carries no mask, where Keras still asks it); return None then",
             ),
             Misconception(
                 "reverses the batch",
