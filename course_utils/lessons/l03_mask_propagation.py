@@ -1,18 +1,26 @@
 """Lesson 03: how a mask travels from layer to layer, and custom layers that pass or consume it.
 
-The checks build small Keras models around the learner's layer classes and read the real masks
-Keras attaches (`course_utils.masks.trace_masks`), so they grade behaviour, not code.
+The exercises are data (see AUTHORING.md): cases (masked batches), a probe and named
+misconceptions. `probe_layer` instantiates the learner's layer class, calls it on a tensor that
+carries a mask as a model would, and writes down as plain data the output, the mask Keras
+attaches to it, `supports_masking` and whether Keras warned. The answers live in
+`course_utils.answers.l03_mask_propagation`.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..checking import Exercise, Mistake, WrongAnswer, as_array, call_learner, describe
+from .. import probing
+from ..checking import Exercise
+from ..judging import NOT_ATTEMPTED, RAISED, TIMEOUT, VALUE, Fact, Misconception, Observation
+from ..probing import Case, given, observe_value
+from ..time_limit import TimeLimitExceeded, time_limit
 
 LESSON = "03_mask_propagation"
 TITLE = "Mask propagation"
@@ -49,13 +57,47 @@ QUOTED_SOURCE = {
     "tf_keras.src.engine.base_layer.Layer.__call__": "self._set_mask_metadata(",
 }
 
-# The batch every check feeds through `Embedding(mask_zero=True)`: id 0 is padding, rows padded
-# at the end, at the front, and not at all.
-_IDS = np.array([[4, 2, 7, 0, 0], [0, 0, 3, 3, 1], [5, 6, 1, 2, 8]], dtype="int32")
-_VOCAB, _FEATURES = 9, 3
+# --------------------------------------------------------------------------- cases
 
 
-# --------------------------------------------------------------------------- calling learner code
+def _masked_batch(rng: np.random.Generator, rows: int, steps: int, features: int, side: str):
+    """`(x, mask)`: float32 values that are nonzero on every step (an embedded padding token is
+    not a zero vector), and a bool `(batch, time)` mask padded on `side`."""
+    x = rng.uniform(0.5, 1.5, (rows, steps, features)) * rng.choice([-1, 1], (rows, steps, 1))
+    lengths = rng.integers(0, steps + 1, size=rows)
+    lengths[0] = max(1, min(lengths[0], steps - 1))  # one row with real steps and padding
+    mask = np.zeros((rows, steps), dtype=bool)
+    for r, n in enumerate(lengths):
+        if side == "post":
+            mask[r, :n] = True
+        else:
+            mask[r, steps - n :] = True
+    return x.astype("float32"), mask
+
+
+def _layer_cases(rng: np.random.Generator) -> list[Case]:
+    """Post-padding, pre-padding with an all-padding row and an all-real row, a batch with no
+    mask at all, and two batches of random shape, padding side and lengths drawn from the seed."""
+    fixed_rng = np.random.default_rng(3)
+    x1, _ = _masked_batch(fixed_rng, 3, 5, 3, "post")
+    mask1 = np.array([[1, 1, 1, 0, 0], [1, 0, 0, 0, 0], [1, 1, 1, 1, 1]], dtype=bool)
+    x2, _ = _masked_batch(fixed_rng, 3, 4, 2, "pre")
+    mask2 = np.array([[0, 0, 1, 1], [0, 0, 0, 0], [0, 1, 1, 1]], dtype=bool)
+    x3, _ = _masked_batch(fixed_rng, 2, 4, 2, "post")
+    fixed = [
+        Case((x1, mask1), note="a post-padded batch"),
+        Case((x2, mask2), note="a pre-padded batch with an all-padding row"),
+        Case((x3, None), note="a batch that carries no mask"),
+    ]
+    generated = []
+    for side in ("post", "pre"):
+        shape = (int(rng.integers(2, 5)), int(rng.integers(3, 8)), int(rng.integers(1, 5)))
+        x, mask = _masked_batch(rng, *shape, side)
+        generated.append(Case((x, mask), note=f"a {side}-padded batch of shape {shape}"))
+    return fixed + generated
+
+
+# --------------------------------------------------------------------------- the layer probe
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _KERAS_NOISE = (
@@ -67,336 +109,141 @@ _KERAS_NOISE = (
 
 
 def _clean_error(exc: BaseException) -> str:
-    """The learner-relevant line of an exception message (Keras wraps errors in several lines)."""
+    """The learner-relevant line of an exception message (Keras wraps errors in several lines),
+    with no bracket that could read as an array printout."""
     text = _ANSI.sub("", str(exc))
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if "Error encountered:" in lines:
         after = lines[lines.index("Error encountered:") + 1 :]
         lines = after or lines
     useful = [ln for ln in lines if not ln.startswith(_KERAS_NOISE)]
-    line = (useful or [""])[0]
-    line = line.replace("[", "(").replace("]", ")")  # no array-like printouts in messages
-    return line[:200]
+    return (useful or [""])[0].replace("[", "(").replace("]", ")")[:200]
 
 
-class _Failed:
-    def __init__(self, exc: BaseException):
-        self.name = type(exc).__name__
-        self.detail = _clean_error(exc)
-
-
-def _run(what: str, fn, *args, **kwargs) -> Any:
-    """Run learner code (`what` names it: "your layer") with the time limit of `call_learner`;
-    exceptions become a Mistake sentence, NotImplementedError means "not attempted"."""
-
-    def guarded():
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # e.g. "will destroy the mask": graded instead
-                return fn(*args, **kwargs)
-        except NotImplementedError as exc:
-            if not _clean_error(exc):
-                raise  # the untouched stub: "not attempted"
-            return _Failed(exc)  # e.g. TensorFlow refusing NumPy on a symbolic tensor
-        except Exception as exc:  # the learner's error, turned into a sentence below
-            return _Failed(exc)
-
+def _attempt(stage: str, fn) -> tuple[Observation | None, Any]:
+    """Run learner code under the time limit: `(None, value)`, or `(observation, None)` naming
+    the `stage` ("create", "call", "model") where it failed. A bare NotImplementedError is the
+    untouched stub; one with a message is the learner's error (NumPy on a symbolic tensor)."""
     try:
-        out = call_learner(guarded)
-    except Mistake as mistake:
-        raise Mistake(str(mistake).replace("your function", what)) from None
-    if isinstance(out, _Failed):
-        raise Mistake(f"{what} raised {out.name}" + (f": {out.detail}" if out.detail else ""))
-    return out
+        with time_limit(probing.DEFAULT_CALL_TIMEOUT):
+            return None, fn()
+    except TimeLimitExceeded:
+        return {"outcome": TIMEOUT}, None
+    except NotImplementedError as exc:
+        if not _clean_error(exc):
+            return {"outcome": NOT_ATTEMPTED}, None
+        return {
+            "outcome": RAISED,
+            "error": "NotImplementedError",
+            "detail": _clean_error(exc),
+            "stage": stage,
+        }, None
+    except Exception as exc:  # the learner's own error, kept as data
+        return {
+            "outcome": RAISED,
+            "error": type(exc).__name__,
+            "detail": _clean_error(exc),
+            "stage": stage,
+        }, None
 
 
-def _instantiate(cls: Any, kind: str):
-    """A fresh instance of the learner's layer class, or a Mistake saying why not."""
-    import keras
-
-    if isinstance(cls, keras.layers.Layer):
-        raise Mistake(
-            f"you passed an instance of {type(cls).__name__}; pass the class itself "
-            f"(`{type(cls).__name__}`, without parentheses)"
-        )
-    if not isinstance(cls, type):
-        raise Mistake(
-            f"expected a class (a subclass of keras.layers.Layer) for the {kind}, but got a "
-            f"{describe(cls)}"
-        )
-    if not issubclass(cls, keras.layers.Layer):
-        raise Mistake(f"your class {cls.__name__} must subclass keras.layers.Layer")
-    layer = _run("creating your layer", cls)
-    if not isinstance(layer, keras.layers.Layer):
-        raise Mistake(f"creating your class gave a {describe(layer)}, not a Keras layer")
-    return layer
+def _problem(kind: str, type_name: str) -> Observation:
+    return {
+        "outcome": VALUE,
+        "value": None,
+        "kind": "O",
+        "shape": None,
+        "problem": kind,
+        "type": type_name,
+    }
 
 
-def _embedded(ids: np.ndarray):
-    """A fixed `Embedding(mask_zero=True)` and its eager output on `ids` (mask attached)."""
-    import keras
-
-    embedding = keras.layers.Embedding(
-        _VOCAB,
-        _FEATURES,
-        mask_zero=True,
-        embeddings_initializer=keras.initializers.RandomUniform(0.5, 1.5, seed=3),
-        name="embedding",
-    )
-    return embedding, embedding(ids)
-
-
-def _mask_np(tensor) -> np.ndarray | None:
-    from keras.src.backend.common.masking import get_keras_mask
-
-    mask = get_keras_mask(tensor) if tensor is not None else None
-    return None if mask is None else np.asarray(mask)
-
-
-# --------------------------------------------------------------------------- exercise 1: pass on
-
-
-def _make_reference_classes():
+def probe_layer(answer: Any, case: Case) -> Observation:
+    """Instantiate the learner's layer class and call it the way a model does: on a tensor that
+    carries the case's mask (`_keras_mask`, as an upstream layer attaches it). Observes the
+    output, and in `extra` the mask Keras attaches to it, `supports_masking`, and whether Keras
+    warned about the mask. The layer is also called on a symbolic `keras.Input`, as in a model."""
     import keras
     from keras import ops
+    from keras.src.backend.common.masking import get_keras_mask, set_keras_mask
 
-    class DoubleFeatures(keras.layers.Layer):
-        """Doubles every feature, `(batch, time, features)` -> same shape; hands the mask on."""
-
-        def call(self, inputs):
-            return inputs * 2.0
-
-        def compute_mask(self, inputs, mask=None):
-            return mask
-
-    class MaskedMean(keras.layers.Layer):
-        """Mean over the real time steps: `(batch, time, features)` -> `(batch, features)`."""
-
-        def call(self, inputs, mask=None):
-            if mask is None:
-                return ops.mean(inputs, axis=1)
-            weights = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)  # (batch, time, 1)
-            total = ops.sum(inputs * weights, axis=1)  # (batch, features)
-            count = ops.maximum(ops.sum(weights, axis=1), 1.0)  # (batch, 1)
-            return total / count
-
-        def compute_mask(self, inputs, mask=None):
-            return None  # the time axis is gone, so the mask ends here
-
-    return DoubleFeatures, MaskedMean
-
-
-_CLASSES: dict[str, type] = {}
-
-
-def _reference(name: str) -> type:
-    if not _CLASSES:
-        double, mean = _make_reference_classes()
-        _CLASSES.update(DoubleFeatures=double, MaskedMean=mean)
-    return _CLASSES[name]
+    if isinstance(answer, keras.layers.Layer):
+        return _problem("instance", type(answer).__name__)
+    if not isinstance(answer, type):
+        return _problem("not a class", type(answer).__name__)
+    if not issubclass(answer, keras.layers.Layer):
+        return _problem("not a layer", answer.__name__)
+    failed, layer = _attempt("create", answer)
+    if failed is not None:
+        return failed
+    x, mask = case.args
+    inputs = ops.convert_to_tensor(x)
+    if mask is not None:
+        set_keras_mask(inputs, ops.convert_to_tensor(mask))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        failed, out = _attempt("call", lambda: layer(inputs))
+    if failed is not None:
+        return failed
+    observed = observe_value(out)
+    out_mask = get_keras_mask(out) if hasattr(out, "shape") else None
+    observed["extra"] = {
+        "mask": None if out_mask is None else observe_value(out_mask).get("value"),
+        "supports_masking": bool(getattr(layer, "supports_masking", False)),
+        "warned": any("mask" in str(w.message).lower() for w in caught),
+        "overrides_compute_mask": answer.compute_mask is not keras.layers.Layer.compute_mask,
+    }
+    failed, _ = _attempt("model", lambda: answer()(keras.Input(shape=(None, x.shape[-1]))))
+    return failed or observed
 
 
-def _wrong_double(kind: str) -> type:
-    """Known-wrong `DoubleFeatures` variants, built lazily so importing the lesson stays cheap."""
-    from keras import ops
+def _layer_rule(what: str) -> Callable[[list[Observation], list[Observation]], str | None]:
+    """The judge's sentences for what the generic ones cannot say: the answer is not a layer
+    class, or creating it / calling it in a model raised."""
 
-    base = _reference("DoubleFeatures")
+    def rule(learner: list[Observation], reference: list[Observation]) -> str | None:
+        for seen in learner:
+            problem, type_name = seen.get("problem"), seen.get("type")
+            if problem == "instance":
+                return (
+                    f"you passed an instance of {type_name}; pass the class itself "
+                    f"(`{type_name}`, without parentheses)"
+                )
+            if problem == "not a class":
+                return (
+                    f"expected a class (a subclass of keras.layers.Layer) for {what}, but got "
+                    f"a {type_name}"
+                )
+            if problem == "not a layer":
+                return f"your class {type_name} must subclass keras.layers.Layer"
+            stage = seen.get("stage")
+            if seen.get("outcome") == RAISED and stage:
+                where = {
+                    "create": "creating your layer",
+                    "call": "your layer",
+                    "model": "your layer, called in a model (on a symbolic `keras.Input`),",
+                }[stage]
+                detail = seen.get("detail") or ""
+                return f"{where} raised {seen.get('error')}" + (f": {detail}" if detail else "")
+        return None
 
-    class Wrong(base):
-        def compute_mask(self, inputs, mask=None):
-            if kind == "returns None":
-                return None
-            if kind == "per feature":  # (batch, time, features): one entry per feature
-                return ops.broadcast_to(ops.expand_dims(mask, -1), ops.shape(inputs))
-            if kind == "from inputs":  # a new mask from the values: embeddings are never zero
-                return ops.any(ops.not_equal(inputs, 0), axis=-1)
-            if kind == "inverted":
-                return ops.logical_not(mask)
-            return mask
-
-    class NoSupport(base):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.supports_masking = False
-
-    class NoDoubling(base):
-        def call(self, inputs):
-            return inputs + 0.0
-
-    if kind == "supports_masking False":
-        Wrong = NoSupport  # noqa: N806
-    if kind == "no doubling":
-        Wrong = NoDoubling  # noqa: N806
-    Wrong.__name__ = Wrong.__qualname__ = "DoubleFeatures"
-    return Wrong
+    return rule
 
 
-class _LazyClass:
-    """A stand-in for a class, built on first use: importing the lesson must not import Keras."""
-
-    def __init__(self, factory, *args):
-        self._factory, self._args, self._cls = factory, args, None
-
-    def get(self) -> type:
-        if self._cls is None:
-            self._cls = self._factory(*self._args)
-        return self._cls
-
-    def __call__(self, *args, **kwargs):
-        return self.get()(*args, **kwargs)
-
-
-def _unwrap(answer: Any) -> Any:
-    return answer.get() if isinstance(answer, _LazyClass) else answer
-
-
-def _grade_double(answer) -> str:
-    import keras
-
-    from ..masks import trace_masks
-
-    answer = _unwrap(answer)
-    layer = _instantiate(answer, "mask-passing layer")
-    expected_mask = _IDS != 0
-    _, embedded = _embedded(_IDS)
-    out = _run("your layer", layer, embedded)
-    values = as_array(out, name="your layer's output", shape=_IDS.shape + (_FEATURES,))
-    if not np.allclose(values, 2.0 * np.asarray(embedded), atol=1e-5):
-        raise Mistake("your layer's `call` should return its inputs times 2 (the mask is separate)")
-    if not layer.supports_masking:
-        raise Mistake(
-            "your layer has supports_masking = False, so Keras never calls its compute_mask and "
-            "the mask is lost (Keras warns that the layer will destroy the mask)"
-        )
-    mask = _mask_np(out)
-    if mask is None:
-        raise Mistake(
-            "no mask leaves your layer: compute_mask returned None, which ends the mask; "
-            "return the mask that arrived"
-        )
-    if mask.shape != expected_mask.shape:
-        raise Mistake(
-            f"your compute_mask returns a mask of shape {mask.shape}; a mask has one entry per "
-            "time step, shape (batch, time), the same as the mask that arrived"
-        )
-    if np.array_equal(mask, ~expected_mask):
-        raise Mistake("your mask is inverted: True must mark the real tokens, not the padding")
-    if not np.array_equal(mask, expected_mask):
-        if mask.all():
-            raise Mistake(
-                "your compute_mask builds a new mask from the layer's inputs, which marks every "
-                "step real (an embedded padding token is not a zero vector); hand on the mask "
-                "that arrived instead"
-            )
-        raise Mistake("the mask leaving your layer differs from the mask that arrived")
-
-    # Downstream: Embedding -> your layer -> LSTM(return_sequences=True) -> Dense in a model.
-    def build():
-        inputs = keras.Input((_IDS.shape[1],), dtype="int32")
-        x = _embedded(_IDS)[0](inputs)
-        x = _instantiate(answer, "mask-passing layer")(x)
-        x = keras.layers.LSTM(2, return_sequences=True, name="lstm")(x)
-        outputs = keras.layers.Dense(2, name="dense")(x)
-        return keras.Model(inputs, outputs)
-
-    model = _run("building a model with your layer", build)
-    trace = _run("running a model with your layer", trace_masks, model, _IDS)
-    if trace.output_mask is None or not np.array_equal(trace.output_mask, expected_mask):
-        raise Mistake("in a model, the mask does not reach the Dense layer after your layer")
-    return (
-        "your layer doubles its inputs and hands the mask on: in a model it reaches the LSTM "
-        "and the Dense layer unchanged."
-    )
-
-
-# --------------------------------------------------------------------------- exercise 2: consume
-
-
-def _wrong_mean(kind: str) -> type:
-    from keras import ops
-
-    base = _reference("MaskedMean")
-
-    class Wrong(base):
-        def call(self, inputs, mask=None):
-            if mask is None or kind == "plain mean":
-                return ops.mean(inputs, axis=1)
-            weights = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
-            if kind == "inverted":
-                weights = 1.0 - weights
-            total = ops.sum(inputs * weights, axis=1)
-            if kind == "divides by steps":
-                return total / ops.cast(ops.shape(inputs)[1], inputs.dtype)
-            return total / ops.maximum(ops.sum(weights, axis=1), 1.0)
-
-        def compute_mask(self, inputs, mask=None):
-            if kind == "passes mask on":
-                return mask
-            return None
-
-    Wrong.__name__ = Wrong.__qualname__ = "MaskedMean"
-    return Wrong
-
-
-def _masked_mean_np(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    w = mask[..., None].astype(float)
-    return (x * w).sum(axis=1) / np.maximum(w.sum(axis=1), 1.0)
-
-
-def _grade_mean(answer) -> str:
-    import keras
-
-    from ..masks import trace_masks
-
-    answer = _unwrap(answer)
-    layer = _instantiate(answer, "masked-mean layer")
-    mask = _IDS != 0
-    _, embedded = _embedded(_IDS)
-    x = np.asarray(embedded)
-    out = _run("your layer", layer, embedded)
-    got = as_array(out, name="your layer's output", shape=(_IDS.shape[0], _FEATURES))
-    if not np.allclose(got, _masked_mean_np(x, mask), atol=1e-5):
-        if np.allclose(got, x.mean(axis=1), atol=1e-5):
-            raise Mistake(
-                "your layer averages over every step, padding included; use the `mask` "
-                "argument of `call` to leave padded steps out"
-            )
-        if np.allclose(got, (x * mask[..., None]).sum(axis=1) / x.shape[1], atol=1e-5):
-            raise Mistake(
-                "your mean divides by the number of time steps; only the real tokens count, "
-                "so divide by the number of True entries of each row's mask"
-            )
-        if np.allclose(got, _masked_mean_np(x, ~mask), atol=1e-5):
-            raise Mistake("your mean uses the inverted mask: it averages the padded steps only")
-        raise Mistake("your layer's output is not the mean of each row's real (unmasked) steps")
-    if _mask_np(out) is not None:
-        raise Mistake(
-            "a mask still leaves your layer, but its output has no time axis; compute_mask "
-            "should return None so the mask ends here"
-        )
-
-    # Without any mask (no Embedding mask), the layer must fall back to a plain mean.
-    plain = np.asarray(x, dtype="float32")
-    layer2 = _instantiate(answer, "masked-mean layer")
-    out2 = _run("your layer, called without a mask,", layer2, plain)
-    got2 = as_array(
-        out2, name="your layer's output without a mask", shape=(_IDS.shape[0], _FEATURES)
-    )
-    if not np.allclose(got2, plain.mean(axis=1), atol=1e-5):
-        raise Mistake("called without a mask (`mask=None`), your layer should average every step")
-
-    def build():
-        inputs = keras.Input((_IDS.shape[1],), dtype="int32")
-        x_ = _embedded(_IDS)[0](inputs)
-        x_ = _instantiate(answer, "masked-mean layer")(x_)
-        return keras.Model(inputs, keras.layers.Dense(2, name="dense")(x_))
-
-    model = _run("building a model with your layer", build)
-    trace = _run("running a model with your layer", trace_masks, model, _IDS)
-    rows = [row for row in trace if row.name not in ("embedding", "dense")]
-    if not rows or rows[0].verdict != "consumes":
-        raise Mistake("in a model, your layer should receive the mask and end it (consume it)")
-    return "your layer averages the real steps only and ends the mask: it consumes it."
+_LAYER_FACTS = [
+    Fact(
+        "supports_masking",
+        "your layer has `supports_masking = False`, so Keras never asks its `compute_mask`, "
+        "drops the mask and warns that the layer 'will destroy the mask'; in Keras 3, "
+        "overriding `compute_mask` sets it to True (unless `__init__` sets it back to False)",
+    ),
+    Fact(
+        "overrides_compute_mask",
+        "your layer does not override `compute_mask`, so it does not say which mask leaves it",
+    ),
+    Fact("warned", "Keras warned about the mask while calling your layer"),
+    Fact("mask", "the mask Keras attaches to your layer's output is not the right one"),
+]
 
 
 # --------------------------------------------------------------------------- exercise 3: predict
@@ -418,112 +265,218 @@ def prediction_model():
     return keras.Model(inputs, outputs, name="classifier_model")
 
 
-_PREDICTION_IDS = np.array([[3, 5, 0, 0, 0, 0], [7, 1, 2, 9, 4, 0]], dtype="int32")
-
-KEEPS_MASK = [True, True, True, True, False, False]
-
-
-def _grade_prediction(answer) -> str:
-    from ..masks import trace_masks
-
-    if isinstance(answer, dict):
-        raise Mistake(
-            "give a list of True/False values in the order of PREDICTION_LAYERS, not a dict"
+def prediction_evidence(model) -> list[dict]:
+    """What a learner may read before predicting, one dict per layer of `model` (the input layer
+    left out): its name, class, output shape (is the time axis still there?),
+    `supports_masking`, and the settings the lecture discusses (`mask_zero`,
+    `return_sequences`). Not the masks themselves: those are the answer."""
+    rows = []
+    for layer in model.layers[1:]:
+        config = layer.get_config()
+        rows.append(
+            {
+                "name": layer.name,
+                "class": type(layer).__name__,
+                "output shape": tuple(layer.output.shape),
+                "supports_masking": bool(layer.supports_masking),
+                **{k: config[k] for k in ("mask_zero", "return_sequences") if k in config},
+            }
         )
-    if callable(answer):
-        raise Mistake("give a list of True/False values, not a function")
-    n = len(PREDICTION_LAYERS)
-    got = as_array(answer, name="your list of predictions", shape=(n,), kind="bool")
-    trace = trace_masks(prediction_model(), _PREDICTION_IDS)
-    for name, predicted in zip(PREDICTION_LAYERS, got, strict=True):
-        row = trace[name]
-        if bool(predicted) == row.keeps_mask:
+    return rows
+
+
+def _prediction_rule(learner: list[Observation], reference: list[Observation]) -> str | None:
+    """Sentences for a prediction that is not a list of booleans, and, for a list, for the first
+    layer predicted wrong (a mask reaches layer i when one leaves layer i - 1)."""
+    seen, right = learner[0], reference[0]
+    if seen.get("type") == "function":
+        return "give a list of True/False values, not a function"
+    if isinstance(seen.get("value"), dict):
+        return "give a list of True/False values in the order of PREDICTION_LAYERS, not a dict"
+    if seen.get("kind") != "b" or seen.get("shape") != right.get("shape"):
+        return None
+    for i, (predicted, actual) in enumerate(zip(seen["value"], right["value"], strict=True)):
+        if predicted == actual:
             continue
-        if predicted:
-            if row.mask_arrived:
-                raise Mistake(
-                    f"you predicted that a mask leaves `{name}`, but it takes the "
-                    "mask in `call` and its output has no time axis left to mask"
-                )
-            raise Mistake(
-                f"you predicted that a mask leaves `{name}`, but no mask reaches it: "
-                "once a layer ends the mask, later layers have none to pass on"
+        name = PREDICTION_LAYERS[i]
+        if not predicted and i == 0:
+            return (
+                f"you predicted that no mask leaves `{name}`, but `Embedding(mask_zero=True)` "
+                "creates one from the ids (`ids != 0`): no mask needs to arrive"
             )
-        raise Mistake(
-            f"you predicted that no mask leaves `{name}`, but it supports masking "
-            "and hands on the mask it receives"
+        if not predicted:
+            return (
+                f"you predicted that no mask leaves `{name}`, but it supports masking, keeps "
+                "the time axis and hands on the mask it receives"
+            )
+        if right["value"][i - 1]:
+            return (
+                f"you predicted that a mask leaves `{name}`, but it takes the mask in `call` "
+                "and its output has no time axis left to mask"
+            )
+        return (
+            f"you predicted that a mask leaves `{name}`, but no mask reaches it: once a layer "
+            "ends the mask, later layers have none to pass on"
         )
-    return "every prediction matches the masks Keras computes in this model."
+    return None
 
+
+# --------------------------------------------------------------------------- exercises
 
 EXERCISES = [
     Exercise(
         lesson=LESSON,
-        name="double_features",
-        answer_name="DoubleFeatures",
-        title="A custom layer that passes the mask on",
-        grader=_grade_double,
+        name="reverse_time",
+        answer_name="ReverseTime",
+        title="A custom layer that moves the steps, and its mask with them",
+        cases=_layer_cases,
+        probe=probe_layer,
+        reference="ReverseTime",
+        alternatives=["ReverseTimeByIndexing", "ReverseTimeWithTake"],
+        misconceptions=[
+            Misconception(
+                "hands on the same mask",
+                "HandsOnTheSameMask",
+                "you handed on the mask that arrived, but your layer moved the steps: the last "
+                "output step is the first input step, so the mask must be reversed along time "
+                "too, or padding is taken for real tokens and real tokens for padding",
+            ),
+            Misconception(
+                "ends the mask",
+                "EndsTheMask",
+                "your compute_mask returns None, which ends the mask; the output still has a "
+                "time axis, so the layers after it need a mask",
+            ),
+            Misconception(
+                "no compute_mask",
+                "NoComputeMask",
+                "your layer has no `compute_mask`, so Keras 3 sets `supports_masking = False`, "
+                "drops the mask and warns on every call that the layer 'will destroy the mask'; "
+                "override compute_mask",
+            ),
+            Misconception(
+                "switches masking off",
+                "SwitchesMaskingOff",
+                "your `__init__` sets `supports_masking = False`, so Keras never asks your "
+                "`compute_mask`: it drops the mask and warns that the layer 'will destroy the "
+                "mask'; leave `supports_masking` alone (overriding `compute_mask` sets it)",
+            ),
+            Misconception(
+                "fails without a mask",
+                "FailsWithoutAMask",
+                "your `compute_mask` fails when no mask arrives (`mask=None`, as in a model "
+                "whose input carries no mask, where Keras still asks it); return None then",
+            ),
+            Misconception(
+                "reverses the batch",
+                "ReversesTheBatch",
+                "you reversed the mask along the batch axis (axis 0), so rows get each other's "
+                "masks; a mask is (batch, time), and time is axis 1",
+            ),
+            Misconception(
+                "mask from the values",
+                "MaskFromValues",
+                "your compute_mask builds a new mask from the layer's values, which marks every "
+                "step real (an embedded padding token is not a zero vector); transform the mask "
+                "that arrived instead",
+            ),
+            Misconception(
+                "reverses the features",
+                "ReversesTheFeatures",
+                "your `call` reverses the last axis, the features; the steps are on axis 1 of "
+                "(batch, time, features)",
+            ),
+        ],
+        judge={
+            "what": "your layer's output",
+            "success": "your layer reverses the steps and the mask with them, so every mask "
+            "entry still describes its own step.",
+            "fallback": "your layer's output or the mask it hands on is not the reversed one",
+            "facts": _LAYER_FACTS,
+            "custom": _layer_rule("the mask-moving layer"),
+        },
         hints=[
             "Keras calls `compute_mask(inputs, mask)` after `call`, with the mask that arrived; "
-            "whatever it returns is attached to the output.",
-            "This layer does not change the time axis, so the mask that arrived is still right.",
-            "`call` returns `inputs * 2.0`; `compute_mask` returns `mask` unchanged.",
+            "whatever it returns is attached to the output. Which output step is real?",
+            "Output step t is input step (time - 1 - t): the mask entry must move the same way. "
+            "A mask is (batch, time); reverse it along time. Return None when no mask arrived.",
+            "`call` returns `ops.flip(inputs, axis=1)`; `compute_mask` returns "
+            "`None if mask is None else ops.flip(mask, axis=1)`.",
         ],
-        reference=_LazyClass(_reference, "DoubleFeatures"),
         solution_code=(
-            "class DoubleFeatures(keras.layers.Layer):\n"
+            "class ReverseTime(keras.layers.Layer):\n"
             "    def call(self, inputs):\n"
-            "        return inputs * 2.0\n\n"
+            "        return ops.flip(inputs, axis=1)\n\n"
             "    def compute_mask(self, inputs, mask=None):\n"
-            "        return mask"
+            "        if mask is None:\n"
+            "            return None\n"
+            "        return ops.flip(mask, axis=1)"
         ),
-        legacy_wrong_answers=[
-            WrongAnswer(
-                "forgets to return the mask",
-                _LazyClass(_wrong_double, "returns None"),
-                "compute_mask returned None",
-            ),
-            WrongAnswer(
-                "mask of the wrong shape",
-                _LazyClass(_wrong_double, "per feature"),
-                "one entry per time step",
-            ),
-            WrongAnswer(
-                "new mask from the inputs",
-                _LazyClass(_wrong_double, "from inputs"),
-                "builds a new mask from the layer's inputs",
-            ),
-            WrongAnswer(
-                "inverted mask", _LazyClass(_wrong_double, "inverted"), "your mask is inverted"
-            ),
-            WrongAnswer(
-                "sets supports_masking False",
-                _LazyClass(_wrong_double, "supports_masking False"),
-                "supports_masking = False",
-            ),
-            WrongAnswer(
-                "call does not double",
-                _LazyClass(_wrong_double, "no doubling"),
-                "inputs times 2",
-            ),
-        ],
     ),
     Exercise(
         lesson=LESSON,
         name="masked_mean",
         answer_name="MaskedMean",
         title="A custom layer that consumes the mask",
-        grader=_grade_mean,
+        cases=_layer_cases,
+        probe=probe_layer,
+        reference="MaskedMean",
+        alternatives=["MaskedMeanWithWhere", "MaskedMeanByDivideNoNan"],
+        misconceptions=[
+            Misconception(
+                "ignores the mask",
+                "PlainMean",
+                "your layer averages over every step, padding included; take the `mask` "
+                "argument in `call` and leave padded steps out",
+            ),
+            Misconception(
+                "no compute_mask",
+                "MeanWithoutComputeMask",
+                "your layer has no `compute_mask`, so Keras 3 sets `supports_masking = False` "
+                "and warns on every call that the layer 'will destroy the mask'; override "
+                "compute_mask to return None, which ends the mask on purpose",
+            ),
+            Misconception(
+                "divides by every step",
+                "DividesByEveryStep",
+                "your mean divides by the number of time steps; only the real tokens count, "
+                "so divide by the number of True entries of each row's mask",
+            ),
+            Misconception(
+                "averages the padding",
+                "AveragesThePadding",
+                "your mean uses the inverted mask: it averages the padded steps only",
+            ),
+            Misconception(
+                "NaN for an all-padding row",
+                "NanForAnEmptyRow",
+                "a row with no real step gives NaN (0 / 0); give it 0, as lesson 07's masked "
+                "loss does: divide by at least 1",
+            ),
+            Misconception(
+                "passes the mask on",
+                "PassesTheMaskOn",
+                "a mask still leaves your layer, but its output has no time axis; "
+                "compute_mask should return None so the mask ends here",
+            ),
+        ],
+        judge={
+            "what": "your layer's output",
+            "success": "your layer averages the real steps only, gives 0 to a row with none, "
+            "and ends the mask: it consumes it.",
+            "fallback": "your layer's output is not the mean of each row's real (unmasked) steps",
+            "facts": _LAYER_FACTS,
+            "custom": _layer_rule("the masked-mean layer"),
+        },
         hints=[
             "Give `call` a `mask=None` argument: Keras fills it with the mask that arrived. "
             "Weight each step by the mask (1.0 real, 0.0 padding) before summing over time.",
-            "Divide each row's sum by its number of real steps, not by the number of steps; "
-            "and let `compute_mask` return None, since the output has no time axis.",
+            "Divide each row's sum by its number of real steps, at least 1 (a row of padding "
+            "only gives 0); let `compute_mask` return None, since the output has no time axis.",
             "`w = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)`, then "
             "`ops.sum(inputs * w, axis=1) / ops.maximum(ops.sum(w, axis=1), 1.0)`; "
             "with `mask is None`, return `ops.mean(inputs, axis=1)`.",
         ],
-        reference=_LazyClass(_reference, "MaskedMean"),
         solution_code=(
             "class MaskedMean(keras.layers.Layer):\n"
             "    def call(self, inputs, mask=None):\n"
@@ -536,56 +489,62 @@ EXERCISES = [
             "    def compute_mask(self, inputs, mask=None):\n"
             "        return None"
         ),
-        legacy_wrong_answers=[
-            WrongAnswer(
-                "ignores the mask", _LazyClass(_wrong_mean, "plain mean"), "padding included"
-            ),
-            WrongAnswer(
-                "divides by every step",
-                _LazyClass(_wrong_mean, "divides by steps"),
-                "divides by the number of time steps",
-            ),
-            WrongAnswer("inverted mask", _LazyClass(_wrong_mean, "inverted"), "inverted mask"),
-            WrongAnswer(
-                "passes the mask on",
-                _LazyClass(_wrong_mean, "passes mask on"),
-                "compute_mask should return None",
-            ),
-        ],
     ),
     Exercise(
         lesson=LESSON,
         name="predict_kept_masks",
         answer_name="keeps_mask",
         title="Predict which layers hand a mask on",
-        grader=_grade_prediction,
+        cases=[Case(note="the model of exercise 3")],
+        probe=given(),
+        reference="keeps_mask",
+        alternatives=["keeps_mask_as_tuple", "keeps_mask_from_comparisons"],
+        misconceptions=[
+            Misconception(
+                "mask survives pooling",
+                "mask_survives_pooling",
+                "you predicted that the mask survives the pooling layer, but pooling removes the "
+                "time axis: it takes the mask in `call` and ends it, so nothing after it has one",
+            ),
+            Misconception(
+                "classifier re-creates it",
+                "classifier_recreates_it",
+                "you predicted that a mask leaves `classifier`, but no mask reaches it: once a "
+                "layer ends the mask, later layers have none to pass on",
+            ),
+            Misconception(
+                "dropout drops it",
+                "dropout_drops_it",
+                "you predicted that no mask leaves `dropout`, but Dropout supports masking and "
+                "acts on each step: it hands on the mask it receives",
+            ),
+            Misconception(
+                "dense drops it",
+                "dense_drops_it",
+                "you predicted that Dense ends the mask, but Dense acts on each step "
+                "separately and supports masking: it hands the mask on",
+            ),
+            Misconception(
+                "embedding only hands on",
+                "embedding_only_passes",
+                "you predicted that no layer has a mask, as if the Embedding could only hand on "
+                "a mask it receives; `Embedding(mask_zero=True)` creates the mask from the ids",
+            ),
+        ],
+        judge={
+            "what": "your list of predictions",
+            "success": "every prediction matches the masks Keras computes in this model.",
+            "fallback": "some of your predictions differ from the masks Keras computes",
+            "tolerance": {"strict_kind": True},
+            "custom": _prediction_rule,
+        },
         hints=[
             "A mask leaves a layer when the layer supports masking and its output still has the "
             "time axis; Dense and Dropout act on each step separately.",
-            "A pooling layer removes the time axis; everything after it sees no mask at all.",
+            "The Embedding creates the mask (`mask_zero=True`). A pooling layer removes the time "
+            "axis; everything after it sees no mask at all.",
             "Four layers hand the mask on, then it ends at the pooling layer.",
         ],
-        reference=KEEPS_MASK,
         solution_code="keeps_mask = [True, True, True, True, False, False]",
-        legacy_wrong_answers=[
-            WrongAnswer(
-                "mask survives pooling",
-                [True, True, True, True, True, True],
-                "you predicted that a mask leaves `pooling`",
-            ),
-            WrongAnswer(
-                "classifier re-creates it",
-                [True, True, True, True, False, True],
-                "no mask reaches it",
-            ),
-            WrongAnswer(
-                "dropout drops it",
-                [True, True, False, True, False, False],
-                "no mask leaves `dropout`",
-            ),
-            WrongAnswer(
-                "a dict", dict(zip(PREDICTION_LAYERS, KEEPS_MASK, strict=True)), "not a dict"
-            ),
-        ],
     ),
 ]
