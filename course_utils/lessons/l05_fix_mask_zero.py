@@ -162,7 +162,7 @@ _EMBEDDING_SAYS = {
     "the Embedding layer that reads them",
     ("returned", "swapped"): "return the ids first and the layer second: `(fixed_ids, layer)`",
     ("ids", "shape"): "`fixed_ids` must keep the shape of `ids`: one id per position",
-    ("ids", "not integers"): "`fixed_ids` must hold integer ids, as an Embedding reads them",
+    ("ids", "not integers"): "`fixed_ids` must hold integers: ids are row numbers of the table",
     ("in_table", False): "some of your ids fall outside the layer's table: `input_dim` must be "
     "larger than the largest id you feed it",
     ("mask", False): "your layer makes no mask: `mask_zero=True` is what masks id 0",
