@@ -1,15 +1,17 @@
 """Lesson 01: padding a batch, reserving id 0, lengths <-> masks, and the masked mean.
 
-Every grader calls the learner's function on several batches (post- and pre-padded, an empty
-sequence, a sequence longer than `maxlen`) and compares what it returns with what each known
-misconception would return, so the failure message can name the mistake.
+The exercises are data (see AUTHORING.md): cases (fixed edge cases plus batches drawn from a
+seed), the default probe, and named misconceptions. The answers live in
+`course_utils.answers.l01_padding`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..checking import Exercise, Mistake, WrongAnswer, as_array, as_number, call_learner, close
+from ..checking import Exercise
+from ..judging import VALUE, Misconception, Observation
+from ..probing import Case
 
 LESSON = "01_padding"
 TITLE = "Padding variable-length sequences"
@@ -43,229 +45,101 @@ QUOTED_SOURCE = {
 
 # --------------------------------------------------------------------------- 1. pad_batch
 
-
-def pad_batch(seqs, maxlen):
-    """Token-id sequences -> int array `(batch, maxlen)`: padded at the end with 0, and long
-    sequences cut at the end (their first `maxlen` tokens are kept)."""
-    batch = np.zeros((len(seqs), maxlen), dtype="int32")
-    for i, seq in enumerate(seqs):
-        kept = list(seq)[:maxlen]
-        batch[i, : len(kept)] = kept
-    return batch
-
-
-def _pad(seqs, maxlen, *, padding="post", truncating="post", value=0, width=None):
-    """What `pad_sequences` would return for any choice of options (used to diagnose)."""
-    width = maxlen if width is None else width
-    batch = np.full((len(seqs), width), value, dtype="int32")
-    for i, seq in enumerate(seqs):
-        seq = list(seq)
-        kept = seq[:width] if truncating == "post" else seq[max(0, len(seq) - width) :]
-        if kept:
-            if padding == "post":
-                batch[i, : len(kept)] = kept
-            else:
-                batch[i, width - len(kept) :] = kept
-    return batch
-
-
-def _pads_pre(seqs, maxlen):
-    return _pad(seqs, maxlen, padding="pre", truncating="pre")
-
-
-def _truncates_pre(seqs, maxlen):
-    return _pad(seqs, maxlen, truncating="pre")
-
-
-def _pads_with_one(seqs, maxlen):
-    return _pad(seqs, maxlen, value=1)
-
-
-def _pads_to_longest(seqs, maxlen):
-    return _pad(seqs, maxlen, width=max(len(s) for s in seqs))
-
-
-def _float_batch(seqs, maxlen):
-    return pad_batch(seqs, maxlen).astype("float32")
-
-
 # Token ids start at 1 (0 is reserved); cases hold an empty sequence, sequences longer than
 # `maxlen`, one of exactly `maxlen`, and the token id 1 (so padding with 1 is visibly wrong).
-_PAD_CASES = [
+PAD_CASES = [
     ([[5, 3, 8], [7], [1, 2, 3, 4, 6, 9, 2], [4, 4]], 5),
     ([[2, 9], [], [3, 1, 4, 1, 5]], 4),
     ([[6, 6, 6], [1, 2]], 3),
 ]
 
 
-def _grade_pad_batch(fn) -> str:
-    for seqs, maxlen in _PAD_CASES:
-        expected = pad_batch(seqs, maxlen)
-        got = call_learner(fn, [list(s) for s in seqs], maxlen)
-        got = as_array(got, name="your padded batch", kind="number")
-        longest = max(len(s) for s in seqs)
-        if got.ndim == 2 and got.shape == (len(seqs), longest) and longest != maxlen:
-            raise Mistake(
-                "your batch is as wide as the longest sequence; it must have exactly `maxlen` "
-                "columns, cutting longer sequences"
-            )
-        got = as_array(got, name="your padded batch", shape=expected.shape)
-        if got.dtype.kind == "f":
-            raise Mistake(
-                "your batch holds floats; token ids are integers (`pad_sequences` returns "
-                "int32 by default), so build it with an int dtype"
-            )
-        if np.array_equal(got, expected):
-            continue
-        if any(
-            np.array_equal(got, _pad(seqs, maxlen, padding="pre", truncating=t))
-            for t in ("pre", "post")
-        ):
-            raise Mistake(
-                "you padded at the front ('pre', the `pad_sequences` default); this exercise "
-                "pads at the end ('post'), so each sequence starts at step 0"
-            )
-        if np.array_equal(got, _truncates_pre(seqs, maxlen)):
-            raise Mistake(
-                "you cut long sequences at the front and kept their last tokens "
-                "(truncating='pre'); keep their first `maxlen` tokens (truncating='post')"
-            )
-        fill = got[expected == 0]
-        real = expected[expected != 0]
-        if fill.size and np.all(fill == fill[0]) and fill[0] != 0:
-            if np.any(real == fill[0]):
-                raise Mistake(
-                    f"you padded with {fill[0]}, which is also a real token id, so padding and "
-                    "that token can no longer be told apart; pad with the reserved id 0"
-                )
-            raise Mistake(f"you padded with {fill[0]}; pad with the reserved id 0")
-        raise Mistake(
-            "some rows are wrong; try an empty sequence and one longer than `maxlen` by hand"
+def _pad_cases(rng: np.random.Generator) -> list[Case]:
+    """The fixed batches above, then two drawn from the seed: random lengths from 0 to beyond
+    `maxlen`, with at least one sequence cut and one padded."""
+    cases = [
+        Case((seqs, maxlen), note="a batch with a long sequence") for seqs, maxlen in PAD_CASES
+    ]
+    for _ in range(2):
+        maxlen = int(rng.integers(3, 7))
+        lengths = [int(n) for n in rng.integers(0, maxlen + 4, size=int(rng.integers(2, 6)))]
+        lengths[:2] = [maxlen + 2, int(rng.integers(0, maxlen))]
+        seqs = [[int(t) for t in rng.integers(1, 10, size=n)] for n in lengths]
+        cases.append(Case((seqs, maxlen), note="a batch drawn at random"))
+    return cases
+
+
+def _padded_with_another_value(learner: list[Observation], reference: list[Observation]):
+    """A batch right everywhere except that its padding is one constant other than 0."""
+    fills = set()
+    for mine, theirs in zip(learner, reference, strict=True):
+        if mine.get("outcome") != VALUE or mine.get("shape") != theirs.get("shape"):
+            return None
+        got, want = np.asarray(mine["value"], dtype=float), np.asarray(theirs["value"])
+        if not np.array_equal(got[want != 0], want[want != 0]):
+            return None
+        fills |= set(got[want == 0].tolist())
+    if len(fills) == 1 and fills != {0.0}:
+        return (
+            "you padded with a value other than 0; pad with the reserved id 0, the only id "
+            "`Embedding(mask_zero=True)` masks"
         )
-    return "you pad at the end with 0 and keep the first `maxlen` tokens of long sequences."
+    return None
 
 
 # --------------------------------------------------------------------------- 2. lengths_to_mask
 
 
-def lengths_to_mask(lengths, maxlen):
-    """`lengths` `(batch,)` -> bool `mask` `(batch, maxlen)`, True on the real (first) steps."""
-    return np.arange(maxlen)[None, :] < np.asarray(lengths)[:, None]
-
-
-def _mask_as_ints(lengths, maxlen):
-    return lengths_to_mask(lengths, maxlen).astype("int64")
-
-
-def _mask_inverted(lengths, maxlen):
-    return ~lengths_to_mask(lengths, maxlen)
-
-
-def _mask_transposed(lengths, maxlen):
-    return lengths_to_mask(lengths, maxlen).T
-
-
-def _mask_to_longest(lengths, maxlen):
-    return lengths_to_mask(lengths, int(np.max(lengths)))
-
-
-def _mask_pre(lengths, maxlen):
-    return lengths_to_mask(lengths, maxlen)[:, ::-1]
-
-
-def _mask_off_by_one(lengths, maxlen):
-    return np.arange(maxlen)[None, :] <= np.asarray(lengths)[:, None]
-
-
-_LENGTH_CASES = [
-    (np.array([3, 1, 5, 0]), 5),
-    (np.array([2, 4, 1]), 6),
-    (np.array([4]), 4),
-]
-
-
-def _grade_lengths_to_mask(fn) -> str:
-    for lengths, maxlen in _LENGTH_CASES:
-        expected = lengths_to_mask(lengths, maxlen)
-        got = as_array(call_learner(fn, lengths.copy(), maxlen), name="your mask")
-        n = len(lengths)
-        if got.shape == (maxlen, n) and n != maxlen:
-            raise Mistake("your mask is (time, batch); put the batch first: (batch, time)")
-        if got.ndim == 2 and got.shape[0] == n and got.shape[1] == lengths.max() != maxlen:
-            raise Mistake(
-                "your mask is as wide as the longest sequence; it needs `maxlen` steps, "
-                "like the padded batch it describes"
-            )
-        got = as_array(got, name="your mask", shape=expected.shape)
-        if got.dtype.kind != "b":
-            raise Mistake(
-                f"your mask holds {got.dtype} numbers; a mask is boolean (True = real token), "
-                "so build it from a comparison and do not cast it"
-            )
-        if np.array_equal(got, expected):
-            continue
-        if np.array_equal(got, ~expected):
-            raise Mistake("your mask is True on padding; True must mark the real tokens")
-        if np.array_equal(got, expected[:, ::-1]):
-            raise Mistake(
-                "your mask marks the last steps as real; these sequences are padded at the end "
-                "(post), so the real tokens come first"
-            )
-        if np.array_equal(got, _mask_off_by_one(lengths, maxlen)):
-            raise Mistake("each row has one real step too many; steps 0 .. length-1 are real")
-        raise Mistake("some rows are wrong; try a row of length 0 and a full row by hand")
-    return "your mask is boolean, (batch, time), True on each row's first `length` steps."
+def _length_cases(rng: np.random.Generator) -> list[Case]:
+    """Pre-padded batches with an empty row, a full row and a row cut at `maxlen`; thread 001's
+    lengths; a post-padded batch; then one pre- and one post-padded batch drawn from the seed."""
+    fixed = [
+        ([3, 1, 5, 0], 5, "pre", "a pre-padded batch with an empty row"),
+        ([2, 7, 4], 5, "pre", "a pre-padded batch with a sequence longer than `maxlen`"),
+        ([3, 4], 5, "pre", "thread 001's batch"),
+        ([3, 0, 6], 4, "post", "a post-padded batch"),
+    ]
+    cases = [
+        Case((np.array(lengths), maxlen), {"padding": side}, note=note)
+        for lengths, maxlen, side, note in fixed
+    ]
+    for side in ("pre", "post"):
+        rows = int(rng.integers(2, 6))
+        maxlen = int(rng.choice([m for m in range(3, 8) if m != rows]))
+        lengths = rng.integers(0, maxlen + 3, size=rows)
+        lengths[0] = 0
+        cases.append(
+            Case((lengths, maxlen), {"padding": side}, note=f"a random {side}-padded batch")
+        )
+    return cases
 
 
 # --------------------------------------------------------------------------- 3. mask_from_one_hot
 
 
-def mask_from_one_hot(x, mask_value=0.0):
-    """`x` `(batch, time, features)` -> bool `mask` `(batch, time)`: a step is padding only when
-    EVERY feature equals `mask_value` (what `keras.layers.Masking` does)."""
-    return np.any(np.asarray(x) != mask_value, axis=-1)
-
-
-def _mask_any_feature(x, mask_value=0.0):
-    return ~np.any(np.asarray(x) == mask_value, axis=-1)
-
-
-def _mask_ignores_mask_value(x, mask_value=0.0):
-    return np.any(np.asarray(x) != 0, axis=-1)
-
-
-def _mask_true_on_padding(x, mask_value=0.0):
-    return np.all(np.asarray(x) == mask_value, axis=-1)
-
-
-def _mask_per_feature(x, mask_value=0.0):
-    return np.asarray(x) != mask_value
-
-
-def _mask_from_sum(x, mask_value=0.0):
-    return np.asarray(x).sum(axis=-1) != mask_value
-
-
-def _one_hot_case():
+def one_hot_case() -> np.ndarray:
+    """'ab#c' holds the '#' placeholder inside the word; 'c' is short, so most of its row is
+    padding. `(4, 5, 3)`."""
     from ..data import one_hot_chars
 
-    # 'ab#c' holds the '#' placeholder inside the word; 'c' is short, so most of its row is padding.
     return one_hot_chars(["ab#c", "ba", "c", "cab"], maxlen=5)
 
 
-def _feature_case():
-    # Real features can be 0 or negative; padding is -1 in every feature.
+def feature_case() -> tuple[np.ndarray, float]:
+    """Real features can be 0 or negative; padding is -1 in every feature. Some real steps hold
+    -1 next to smaller numbers, or only numbers below -1."""
     x = np.array(
         [
-            [[0.5, -0.5, 0.0], [-1.0, 2.0, -1.0], [-1.0, -1.0, -1.0], [-1.0, -1.0, -1.0]],
-            [[0.0, 0.0, 0.0], [1.0, 1.0, -3.0], [0.2, -1.0, 0.0], [-1.0, -1.0, -1.0]],
+            [[0.5, -0.5, 0.0], [-1.0, 2.0, -1.0], [-1.0, -3.0, -1.0], [-1.0, -1.0, -1.0]],
+            [[0.0, 0.0, 0.0], [-3.0, -2.0, -5.0], [0.2, -1.0, 0.0], [-1.0, -1.0, -1.0]],
         ],
         dtype="float32",
     )
     return x, -1.0
 
 
-def _zero_sum_case():
+def zero_sum_case() -> tuple[np.ndarray, float]:
+    """Real steps whose features add up to the mask value 0."""
     x = np.array(
         [[[0.5, -0.5, 0.0], [0.0, 0.0, 0.0], [2.0, 0.0, -2.0]], [[0.0, 0.0, 0.0]] * 3],
         dtype="float32",
@@ -273,117 +147,73 @@ def _zero_sum_case():
     return x, 0.0
 
 
-def _grade_mask_from_one_hot(fn) -> str:
-    cases = [(_one_hot_case(), 0.0), _feature_case(), _zero_sum_case()]
-    for x, mask_value in cases:
-        expected = mask_from_one_hot(x, mask_value)
-        got = as_array(call_learner(fn, x.copy(), mask_value=mask_value), name="your mask")
-        if got.shape == x.shape:
-            raise Mistake(
-                "your mask has one value per feature; a mask has one value per step, so "
-                "reduce over the feature (last) axis"
-            )
-        got = as_array(got, name="your mask", shape=expected.shape)
-        if got.dtype.kind != "b":
-            raise Mistake(
-                f"your mask holds {got.dtype} numbers; a mask is boolean (True = real step)"
-            )
-        if np.array_equal(got, expected):
-            continue
-        if np.array_equal(got, ~expected):
-            raise Mistake("your mask is True on padding; True must mark the real steps")
-        if np.array_equal(got, _mask_any_feature(x, mask_value)):
-            raise Mistake(
-                "you marked a step as padding when ANY feature equals `mask_value`; a one-hot "
-                "row is full of zeros, so a step is padding only when EVERY feature equals it"
-            )
-        if mask_value != 0 and np.array_equal(got, _mask_ignores_mask_value(x, mask_value)):
-            raise Mistake("your function compares with 0 whatever `mask_value` says")
-        if np.array_equal(got, _mask_from_sum(x, mask_value)):
-            raise Mistake(
-                "you compared the sum of the features with `mask_value`; features can cancel "
-                "out or add up, so compare each feature on its own"
-            )
-        raise Mistake("some steps are wrong; try the all-padding row and a real all-zero row")
-    return "a step is padding only when every feature equals `mask_value`, as in `Masking`."
+def tracks_case() -> np.ndarray:
+    """Two feature axes: each step holds one one-hot character per track, `(2, 4, 2, 3)`; a step
+    with one silent (all-zero) track and one sounding track is real."""
+    from ..data import one_hot_chars
+
+    first, second = one_hot_chars(["ab#", "c"], maxlen=4), one_hot_chars(["#ba", "ac"], maxlen=4)
+    return np.stack([first, second], axis=2)
+
+
+def _one_hot_cases(rng: np.random.Generator) -> list[Case]:
+    """The fixed batches above, then a 3-d and a 4-d batch drawn from the seed, post-padded with
+    a drawn `mask_value`, with one real step holding `mask_value` beside a smaller number."""
+    cases = [
+        Case((one_hot_case(),), {"mask_value": 0.0}, note="one-hot characters with a '#'"),
+        Case((feature_case()[0],), {"mask_value": -1.0}, note="negative features, mask_value -1"),
+        Case((zero_sum_case()[0],), {"mask_value": 0.0}, note="features that add up to 0"),
+        Case((tracks_case(),), {"mask_value": 0.0}, note="steps with two feature axes"),
+    ]
+    for feature_shape in ((3,), (2, 3)):
+        mask_value = float(rng.choice([0.0, -1.0, 2.5]))
+        rows, steps = int(rng.integers(2, 5)), int(rng.integers(3, 7))
+        values = [mask_value, mask_value - 2.0, mask_value + 1.0, 0.5, -3.0]
+        x = rng.choice(values, size=(rows, steps, *feature_shape)).astype("float32")
+        lengths = rng.integers(1, steps, size=rows)
+        x[np.arange(steps)[None, :] >= lengths[:, None]] = mask_value
+        x[0, 0] = mask_value
+        x[0, 0].reshape(-1)[-1] = mask_value - 2.0  # `mask_value` and a smaller number: real
+        cases.append(
+            Case((x,), {"mask_value": mask_value}, note=f"a random batch of steps {feature_shape}")
+        )
+    return cases
 
 
 # --------------------------------------------------------------------------- 4. masked_mean
 
 
-def masked_mean(losses, mask):
-    """Mean of per-step `losses` `(batch, time)` over the real tokens only (`mask` True)."""
-    losses = np.asarray(losses, dtype="float64")
-    mask = np.asarray(mask, dtype=bool)
-    return float(np.sum(losses * mask) / np.sum(mask))
-
-
-def _mean_over_all_steps(losses, mask):
-    return float(np.mean(np.asarray(losses) * np.asarray(mask)))
-
-
-def _unmasked_mean(losses, mask):
-    return float(np.mean(losses))
-
-
-def _mean_of_row_means(losses, mask):
-    losses, mask = np.asarray(losses), np.asarray(mask, dtype=bool)
-    return float(np.mean(np.sum(losses * mask, axis=1) / np.sum(mask, axis=1)))
-
-
-def _masked_sum(losses, mask):
-    return float(np.sum(np.asarray(losses) * np.asarray(mask)))
-
-
-def _mean_of_padding(losses, mask):
-    mask = ~np.asarray(mask, dtype=bool)
-    return float(np.sum(np.asarray(losses) * mask) / np.sum(mask))
-
-
-def _loss_cases():
-    rng = np.random.default_rng(1)
-    post = lengths_to_mask(np.array([5, 2, 3]), 5)
-    pre = np.array([[False, False, True, True], [True, True, True, True], [False] * 3 + [True]])
-    return [
-        (rng.uniform(0.1, 2.0, size=post.shape).astype("float32"), post),
-        (rng.uniform(0.1, 2.0, size=pre.shape).astype("float32"), pre),
+def _loss_cases(rng: np.random.Generator) -> list[Case]:
+    """Post- and pre-padded targets padded with 0, thread 001's targets (ids 0 and 1 are real,
+    the '#' class 2 is padding), then two batches drawn from the seed with a drawn `pad_id`."""
+    fixed_rng = np.random.default_rng(1)
+    post = np.array([[3, 1, 4, 1, 5], [9, 2, 0, 0, 0], [6, 5, 3, 0, 0]])
+    pre = np.array([[0, 0, 7, 7], [1, 2, 3, 4], [0, 0, 0, 8]])
+    asker = np.array([[2, 2, 0, 1, 1], [2, 1, 0, 1, 1]])  # '##abb', '#babb'
+    fixed = [(post, 0, "post-padded targets"), (pre, 0, "pre-padded targets")]
+    fixed.append((asker, 2, "thread 001's targets, padded with the '#' class"))
+    cases = [
+        Case(
+            (fixed_rng.uniform(0.1, 2.0, size=y.shape).astype("float32"), y),
+            {"pad_id": pad_id},
+            note=note,
+        )
+        for y, pad_id, note in fixed
     ]
-
-
-def _grade_masked_mean(fn) -> str:
-    for losses, mask in _loss_cases():
-        expected = masked_mean(losses, mask)
-        got = as_number(
-            call_learner(fn, losses.copy(), mask.copy()), name="what your function returned"
+    for side in ("post", "pre"):
+        pad_id = int(rng.integers(0, 4))
+        rows, steps = int(rng.integers(2, 6)), int(rng.integers(3, 8))
+        lengths = rng.integers(1, steps + 1, size=rows)
+        lengths[:2] = [steps, int(rng.integers(1, steps))]  # rows of different lengths
+        real = np.arange(steps)[None, :] < lengths[:, None]
+        real = real if side == "post" else real[:, ::-1]
+        tokens = rng.choice([t for t in range(6) if t != pad_id], size=real.shape)
+        y_true = np.where(real, tokens, pad_id)
+        losses = rng.uniform(0.1, 2.0, size=real.shape).astype("float32")
+        cases.append(
+            Case((losses, y_true), {"pad_id": pad_id}, note=f"random {side}-padded targets")
         )
-        if close(got, expected):
-            continue
-        diagnoses = [
-            (
-                _mean_over_all_steps,
-                "your mean divides by all the steps, padding included; divide by the number "
-                "of real tokens (the mask's True entries) instead",
-            ),
-            (
-                _unmasked_mean,
-                "your mean includes the losses at padded steps; multiply by the mask first",
-            ),
-            (
-                _mean_of_row_means,
-                "you averaged each row first, so a short row's tokens weigh more than a long "
-                "row's; average over all the real tokens of the batch at once",
-            ),
-            (_masked_sum, "you returned a sum, not a mean; divide by the number of real tokens"),
-            (_mean_of_padding, "you averaged the padding steps; True in `mask` marks real tokens"),
-        ]
-        for wrong, message in diagnoses:
-            if close(got, wrong(losses, mask)):
-                raise Mistake(message)
-        raise Mistake(
-            "your number differs from the mean loss over the real tokens; compute "
-            "sum(losses * mask) and the count of real tokens separately and compare"
-        )
-    return "you average over the real tokens only, whatever the padding side."
+    return cases
 
 
 EXERCISES = [
@@ -392,7 +222,56 @@ EXERCISES = [
         name="pad_batch",
         answer_name="pad_batch",
         title="Pad a batch at the end with 0",
-        grader=_grade_pad_batch,
+        cases=_pad_cases,
+        reference="pad_batch",
+        alternatives=["pad_with_np_pad", "pad_with_list_arithmetic"],
+        misconceptions=[
+            Misconception(
+                "pads pre",
+                "pads_pre",
+                "you padded at the front ('pre', the `pad_sequences` default); this exercise "
+                "pads at the end ('post'), so each sequence starts at step 0",
+            ),
+            Misconception(
+                "pads pre, truncates post",
+                "pads_pre_truncates_post",
+                "you padded at the front ('pre'); this exercise pads at the end ('post'), so "
+                "each sequence starts at step 0",
+            ),
+            Misconception(
+                "truncates pre",
+                "truncates_pre",
+                "you cut long sequences at the front and kept their last tokens "
+                "(truncating='pre'); keep their first `maxlen` tokens (truncating='post')",
+            ),
+            Misconception(
+                "pads with a token id",
+                "pads_with_a_token_id",
+                "you padded with 1, which is also a real token id, so padding and that token "
+                "can no longer be told apart; pad with the reserved id 0",
+            ),
+            Misconception(
+                "width of the longest",
+                "pads_to_longest",
+                "your batch is as wide as the longest sequence; it must have exactly `maxlen` "
+                "columns, cutting longer sequences",
+            ),
+            Misconception(
+                "float ids",
+                "float_ids",
+                "your batch holds floats; token ids are integers (`pad_sequences` returns "
+                "int32 by default), so build it with an int dtype",
+            ),
+        ],
+        judge={
+            "what": "your padded batch",
+            "success": "you pad at the end with 0 and keep the first `maxlen` tokens of long "
+            "sequences.",
+            "fallback": "some rows are wrong; try an empty sequence and one longer than `maxlen` "
+            "by hand",
+            "tolerance": {"strict_kind": True},
+            "custom": _padded_with_another_value,
+        },
         hints=[
             "`keras.utils.pad_sequences` does it; its defaults pad and truncate at the front "
             "('pre'), so you need to change two options.",
@@ -401,79 +280,224 @@ EXERCISES = [
             "`return keras.utils.pad_sequences(seqs, maxlen=maxlen, padding='post', "
             "truncating='post')`",
         ],
-        reference=pad_batch,
-        legacy_wrong_answers=[
-            WrongAnswer("pads pre", _pads_pre, "padded at the front"),
-            WrongAnswer("truncates pre", _truncates_pre, "truncating='pre'"),
-            WrongAnswer("pads with a token id", _pads_with_one, "also a real token id"),
-            WrongAnswer("width of the longest", _pads_to_longest, "as wide as the longest"),
-            WrongAnswer("float ids", _float_batch, "holds floats"),
-        ],
     ),
     Exercise(
         lesson=LESSON,
         name="lengths_to_mask",
         answer_name="lengths_to_mask",
-        title="Build the boolean mask from lengths",
-        grader=_grade_lengths_to_mask,
-        hints=[
-            "Step t of row i is real when t < lengths[i]. Compare a row of step numbers with a "
-            "column of lengths and let broadcasting do the rest.",
-            "`np.arange(maxlen)` has shape (maxlen,); `np.asarray(lengths)[:, None]` has shape "
-            "(batch, 1). Their `<` comparison is (batch, maxlen) and already boolean.",
-            "`return np.arange(maxlen)[None, :] < np.asarray(lengths)[:, None]`",
+        title="The mask of a batch pad_sequences padded",
+        cases=_length_cases,
+        reference="lengths_to_mask",
+        alternatives=["mask_by_flipping_the_post_mask", "mask_by_filling_rows"],
+        misconceptions=[
+            Misconception(
+                "int 0/1 mask",
+                "mask_as_ints",
+                "your mask holds numbers; a mask is boolean (True = real token), so build it "
+                "from a comparison and do not cast it",
+            ),
+            Misconception(
+                "True on padding",
+                "mask_inverted",
+                "your mask is True on padding; True must mark the real tokens",
+            ),
+            Misconception(
+                "(time, batch)",
+                "mask_transposed",
+                "your mask is (time, batch); put the batch first: (batch, time)",
+            ),
+            Misconception(
+                "always post",
+                "mask_always_post",
+                "you built the post-padding mask whatever `padding` says; with 'pre' (the "
+                "`pad_sequences` default) the padding comes first and the real tokens last",
+            ),
+            Misconception(
+                "always pre",
+                "mask_always_pre",
+                "you built the pre-padding mask whatever `padding` says; with 'post' the real "
+                "tokens come first",
+            ),
+            Misconception(
+                "reverses the batch too",
+                "mask_reverses_the_batch_too",
+                "you reversed the batch axis as well as time (thread 001's "
+                "`tf.reverse` over axes 0 and 1), so each row got another row's mask; reverse the "
+                "time axis only",
+            ),
+            Misconception(
+                "one step too many",
+                "mask_off_by_one",
+                "each row has one real step too many; a row of length n has exactly n real steps",
+            ),
+            Misconception(
+                "row[-0:]",
+                "mask_negative_zero_slice",
+                "an empty sequence came out all real: `row[-n:]` with n = 0 slices from minus "
+                "zero, which is the start: the whole row, not an empty slice",
+            ),
+            Misconception(
+                "forgets truncation",
+                "mask_forgets_truncation",
+                "a sequence longer than `maxlen` came out partly padding; `pad_sequences` cut "
+                "it to `maxlen` tokens, so all its steps are real",
+            ),
         ],
-        reference=lengths_to_mask,
-        legacy_wrong_answers=[
-            WrongAnswer("int 0/1 mask", _mask_as_ints, "a mask is boolean"),
-            WrongAnswer("True on padding", _mask_inverted, "True on padding"),
-            WrongAnswer("(time, batch)", _mask_transposed, "put the batch first"),
-            WrongAnswer("width of the longest", _mask_to_longest, "as wide as the longest"),
-            WrongAnswer("pre-padding mask", _mask_pre, "marks the last steps"),
-            WrongAnswer("<= instead of <", _mask_off_by_one, "one real step too many"),
+        judge={
+            "what": "your mask",
+            "success": "your mask is boolean, (batch, time), True on each row's real tokens, "
+            "whatever the padding side, even for a sequence that was cut.",
+            "fallback": "some rows are wrong; try an empty row and a row longer than `maxlen` "
+            "by hand",
+        },
+        hints=[
+            "With 'pre' the padding comes first: step t of row i is real when it is one of the "
+            "last `lengths[i]` steps. A sequence longer than `maxlen` fills every step.",
+            "Compare a row of step numbers `np.arange(maxlen)` with a column of thresholds "
+            "(`[:, None]`); for 'pre' the threshold is `maxlen - lengths`, for 'post' it is "
+            "`lengths`. Broadcasting handles lengths above `maxlen` for you; slices do not.",
+            "`steps = np.arange(maxlen)[None, :]; lengths = np.asarray(lengths)[:, None]; "
+            "return steps < lengths if padding == 'post' else steps >= maxlen - lengths`",
         ],
     ),
     Exercise(
         lesson=LESSON,
         name="mask_from_one_hot",
         answer_name="mask_from_one_hot",
-        title="Build the mask from one-hot rows",
-        grader=_grade_mask_from_one_hot,
-        hints=[
-            "A step is padding when its whole feature vector equals `mask_value`; one feature "
-            "equal to it proves nothing (a one-hot row is mostly zeros).",
-            "Compare `x != mask_value` (batch, time, features), then ask whether ANY feature "
-            "differs, over the last axis: that step is real.",
-            "`return np.any(np.asarray(x) != mask_value, axis=-1)`",
+        title="The mask of steps with one or more feature axes",
+        cases=_one_hot_cases,
+        reference="mask_from_one_hot",
+        alternatives=["mask_by_flattening_steps", "mask_by_counting_differences"],
+        misconceptions=[
+            Misconception(
+                "any feature equals",
+                "mask_any_feature_equal",
+                "you marked a step as padding when ANY feature equals `mask_value`; a one-hot "
+                "row is full of zeros, so a step is padding only when EVERY feature equals it",
+            ),
+            Misconception(
+                "ignores mask_value",
+                "mask_ignores_mask_value",
+                "your function compares with 0 whatever `mask_value` says",
+            ),
+            Misconception(
+                "True on padding",
+                "mask_true_on_padding",
+                "your mask is True on padding; True must mark the real steps",
+            ),
+            Misconception(
+                "no reduction",
+                "mask_per_feature",
+                "your mask has one value per feature; a mask has one value per step, so "
+                "reduce over the feature axes",
+            ),
+            Misconception(
+                "last axis only",
+                "mask_last_axis_only",
+                "you reduced the last axis only, as `Masking` does; a step here can have "
+                "several feature axes, so reduce over every axis after time",
+            ),
+            Misconception(
+                "sums the features",
+                "mask_from_sum",
+                "you compared the sum of the features with `mask_value`; features can cancel "
+                "out or add up, so compare each feature on its own",
+            ),
+            Misconception(
+                "max differs",
+                "mask_max_differs",
+                "you took a step as real when its largest feature differs from `mask_value`; a "
+                "real step can hold `mask_value` as its largest feature next to smaller ones, "
+                "so ask whether ANY feature differs",
+            ),
+            Misconception(
+                "max above",
+                "mask_max_above",
+                "you took a step as real only when its largest feature is above `mask_value`; "
+                "real features can lie below `mask_value`, so ask whether ANY feature differs",
+            ),
         ],
-        reference=mask_from_one_hot,
-        legacy_wrong_answers=[
-            WrongAnswer("any feature equals", _mask_any_feature, "EVERY feature"),
-            WrongAnswer("ignores mask_value", _mask_ignores_mask_value, "whatever `mask_value`"),
-            WrongAnswer("True on padding", _mask_true_on_padding, "True on padding"),
-            WrongAnswer("no reduction", _mask_per_feature, "one value per feature"),
-            WrongAnswer("sums the features", _mask_from_sum, "sum of the features"),
+        judge={
+            "what": "your mask",
+            "success": "a step is padding only when every value of it equals `mask_value`, "
+            "however many feature axes it has.",
+            "fallback": "some steps are wrong; try the all-padding row and a real all-zero row",
+        },
+        hints=[
+            "A step is padding when ALL its values equal `mask_value`; one value equal to it "
+            "proves nothing (a one-hot row is mostly zeros), and real values may lie on either "
+            "side of it.",
+            "Compare `x != mask_value`, then ask whether ANY value differs over every axis "
+            "after time: axes 2, 3, ... (`tuple(range(2, x.ndim))`).",
+            "`x = np.asarray(x); return np.any(x != mask_value, axis=tuple(range(2, x.ndim)))`",
         ],
     ),
     Exercise(
         lesson=LESSON,
         name="masked_mean",
         answer_name="masked_mean",
-        title="Average a loss over the real tokens",
-        grader=_grade_masked_mean,
-        hints=[
-            "Zero the padded steps' losses with the mask, then divide by how many steps are "
-            "real, not by how many steps there are.",
-            "`np.sum(losses * mask)` is the numerator; `np.sum(mask)` counts the real tokens.",
-            "`return float(np.sum(losses * mask) / np.sum(mask))`",
+        title="Average a loss over the real targets",
+        cases=_loss_cases,
+        reference="masked_mean",
+        alternatives=["mean_of_selected_losses", "mean_of_a_masked_array"],
+        misconceptions=[
+            Misconception(
+                "divides by all steps",
+                "mean_over_all_steps",
+                "your mean divides by the number of steps in the batch, padding included; "
+                "divide by the number of real tokens instead",
+            ),
+            Misconception(
+                "divides by the batch size",
+                "mean_over_batch_size",
+                "your mean divides by the batch size (the number of sequences); divide by the "
+                "number of real tokens in the whole batch instead",
+            ),
+            Misconception(
+                "no mask",
+                "unmasked_mean",
+                "your mean includes the losses at padded steps; leave out the steps whose "
+                "target is `pad_id`",
+            ),
+            Misconception(
+                "mean of row means",
+                "mean_of_row_means",
+                "you averaged each row first, so a short row's tokens weigh more than a long "
+                "row's; average over all the real tokens of the batch at once",
+            ),
+            Misconception(
+                "sum",
+                "masked_sum",
+                "you returned a sum, not a mean; divide by the number of real tokens",
+            ),
+            Misconception(
+                "mean of padding",
+                "mean_of_padding",
+                "you averaged the padding steps; the real tokens are the targets that are not "
+                "`pad_id`",
+            ),
+            Misconception(
+                "padding taken as 0",
+                "mean_padding_taken_as_zero",
+                "your mask compares the targets with 0 whatever `pad_id` says; in thread 001's "
+                "targets id 0 is a real character and padding is the '#' class",
+            ),
         ],
-        reference=masked_mean,
-        legacy_wrong_answers=[
-            WrongAnswer("divides by all steps", _mean_over_all_steps, "divides by all the steps"),
-            WrongAnswer("no mask", _unmasked_mean, "includes the losses at padded steps"),
-            WrongAnswer("mean of row means", _mean_of_row_means, "averaged each row first"),
-            WrongAnswer("sum", _masked_sum, "a sum, not a mean"),
-            WrongAnswer("mean of padding", _mean_of_padding, "averaged the padding"),
+        judge={
+            "what": "what your function returned",
+            "success": "you average over the real targets only, whatever the padding side or "
+            "`pad_id`.",
+            "fallback": "your number differs from the mean loss over the real tokens; compute "
+            "the mask, the sum of the masked losses and the count of real tokens separately",
+        },
+        hints=[
+            "First the mask: a step is real when its target is not `pad_id`. Then zero the "
+            "padded steps' losses and divide by how many steps are real, not by how many steps "
+            "or sequences there are.",
+            "`mask = y_true != pad_id`; `np.sum(losses * mask)` is the numerator, `np.sum(mask)` "
+            "counts the real tokens.",
+            "`mask = np.asarray(y_true) != pad_id; return float(np.sum(losses * mask) / "
+            "np.sum(mask))`",
         ],
     ),
 ]
