@@ -168,3 +168,14 @@ def test_every_diagnosis_case_has_a_full_length_and_an_empty_sequence(seed):
         y_true, _, lengths = case.args
         assert lengths.max() == y_true.shape[1] - 1 and lengths.min() == 0
         assert np.all(np.isfinite(answers.per_position_accuracy(*case.args)))
+
+
+def test_every_repair_rule_names_its_own_misconception():
+    """The repair judge names misconceptions by rules, not by comparing observations: each rule
+    (a measured behaviour or a training error's cause) has its own entry and sentence."""
+    ex = _exercise("repair")
+    keys = [m.key for m in ex.misconceptions]
+    rules = [key for key, _ in capstone._BEHAVIOURS] + list(capstone._CAUSES)
+    assert sorted(keys) == sorted(rules)
+    says = [m.says for m in ex.misconceptions]
+    assert len(set(says)) == len(says)
