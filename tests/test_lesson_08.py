@@ -1,15 +1,22 @@
-"""Lesson 08's checks: the diagnosis cases separate every misconception, and the repair check
-passes a model whose encoder reads its input and rejects the broken model and loss-only fixes.
+"""Lesson 08's checks beyond the generic replay of tests/test_exercises.py: the misses of issue 11
+(each by a test named after it), the repair's probe returning plain data only, and the repair
+thresholds sitting between what the grid's variants do on the check's split. Every training is
+done once per answer function and shared by the tests (the probe keeps trained models).
 (The capstone's claims are checked on the committed grid: tests/test_findings.py.)"""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from course_utils import checking, losses, seq2seq
+from course_utils import losses, seq2seq
+from course_utils.answers import l08_capstone as answers
+from course_utils.checking import Status
 from course_utils.lessons import l08_capstone as capstone
+from course_utils.registry import exercises
 
 
 @pytest.fixture(autouse=True)
@@ -17,7 +24,19 @@ def _deterministic_ops():
     tf.config.experimental.enable_op_determinism()
 
 
-def _repair_with_mask_and_class_weight(train, seed=0):
+def _exercise(name):
+    return getattr(exercises("08"), name)
+
+
+def _measured(answer, seed=None):
+    """The judge's own metrics of `answer`'s predictions on one seed's held-out sequences."""
+    ex = _exercise("repair")
+    observed = ex.observe(answer, ex.cases_for(seed))
+    return capstone._metrics(observed, ex.judge_for(seed).held_out)[0]
+
+
+def _fix_1_with_class_weight_on_real_steps(train, seed=0):
+    """Fix 1 plus class weights counted over the real steps (the grid's masked_class_weight)."""
     fixed = seq2seq.to_fixed(train)
     model = seq2seq.build_model(fixed.vocab_size, mask_zero=True, seed=seed)
     weights = seq2seq.class_weight_dict(fixed.targets[fixed.mask], fixed.end_id, fixed.vocab_size)
@@ -34,19 +53,94 @@ def _repair_with_argmax_loss(train, seed=0):
     return model
 
 
-def _repair_exercise():
-    return {ex.name: ex for ex in capstone.EXERCISES}["repair"]
+# --------------------------------------------------------------------------- the misses
 
 
-def test_the_repair_check_accepts_the_mask_with_class_weights_on_top(progress_file):
-    result = _repair_exercise().check(_repair_with_mask_and_class_weight)
-    assert result.status is checking.Status.PASSED, result.message
+def test_repair_that_masks_the_encoder_inside_the_model_passes(progress_file):
+    result = _exercise("repair").evaluate(answers.repair_masking_inside_the_model)
+    assert result.status is Status.PASSED, result.message
+
+
+def test_mask_zero_with_class_weights_is_rejected_for_misplacing_the_end_token(progress_file):
+    ex = _exercise("repair")
+    for answer in (answers.repair_mask_with_class_weight, _fix_1_with_class_weight_on_real_steps):
+        result = ex.evaluate(answer)
+        assert result.status is Status.FAILED, (answer.__name__, result.message)
+        assert result.message == capstone.CLASS_WEIGHTS_MISPLACE_THE_END, answer.__name__
+        assert "class weights" in result.message and "end token" in result.message
+
+
+def test_off_by_one_vocabulary_is_named_not_answered_with_a_graph_execution_error(progress_file):
+    result = _exercise("repair").evaluate(answers.repair_off_by_one_vocabulary)
+    assert result.status is Status.FAILED
+    assert result.message == capstone.OFF_BY_ONE_VOCABULARY
+    assert "Graph execution error" not in result.message
+    assert "input_dim" in result.message and "out of range" in result.message
+
+
+def test_per_position_accuracy_leaving_out_the_end_position_is_reachable(progress_file):
+    ex = _exercise("per_position_accuracy")
+    result = ex.evaluate(answers.position_tokens_only)
+    assert result.status is Status.FAILED
+    assert "leaves out the end position" in result.message
+    assert "NaN" not in result.message
+
+
+# --------------------------------------------------------------------------- probe and judge
+
+
+def test_the_repair_probe_returns_plain_data_and_no_metric():
+    ex = _exercise("repair")
+    cases = ex.cases_for(None)
+    observed = ex.observe(answers.repair, cases)
+    assert json.loads(json.dumps(observed)) == observed  # plain JSON data only
+    for one, case in zip(observed, cases, strict=True):
+        assert set(one) == {"outcome", "value", "kind", "shape", "extra"}
+        assert one["extra"] == {"encoding": seq2seq.FIXED}
+        assert one["shape"] == list(case.held_out.targets.shape)
+
+
+def test_the_repair_judge_scores_ids_against_targets_it_owns():
+    """A forged observation that claims metrics, or perfect ids on the public seed's sequences
+    replayed against a secret seed's, does not pass: only the ids count, scored against the
+    judge's own held-out targets."""
+    public, secret = _exercise("repair").judge_for(None), _exercise("repair").judge_for(4242)
+
+    def perfect(judge):
+        return [
+            {
+                "outcome": "value",
+                "value": data.targets.tolist(),
+                "kind": "i",
+                "shape": list(data.targets.shape),
+                "extra": {"encoding": seq2seq.NAIVE, "real_token_accuracy": 1.0},
+            }
+            for data in judge.held_out
+        ]
+
+    assert public(perfect(public)).status is Status.PASSED
+    replayed = secret(perfect(public))
+    assert replayed.status is Status.FAILED
+    end_only = perfect(public)
+    for one, data in zip(end_only, public.held_out, strict=True):
+        one["value"] = np.full(data.targets.shape, data.end_id).tolist()
+    assert public(end_only).message == capstone.ENCODER_READS_PADDING
+
+
+def test_building_the_repair_judge_trains_nothing(monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("the judge trained a model")
+
+    monkeypatch.setattr(seq2seq, "train", no_training)
+    judge = _exercise("repair").judge_for(777)
+    assert judge.reference == [] and len(judge.held_out) == 2
 
 
 def test_the_repair_check_rejects_the_argmax_loss_alone_naming_the_encoder(progress_file):
-    result = _repair_exercise().check(_repair_with_argmax_loss)
-    assert result.status is checking.Status.FAILED
-    assert "while the encoder reads the padding" in result.message
+    result = _exercise("repair").evaluate(_repair_with_argmax_loss)
+    assert result.status is Status.FAILED
+    assert result.message == capstone.ENCODER_READS_PADDING
+    assert "encoder reads the padding" in result.message
 
 
 def test_the_repair_threshold_sits_between_the_broken_model_and_the_mask_on_every_seed():
@@ -62,17 +156,39 @@ def test_the_repair_threshold_sits_between_the_broken_model_and_the_mask_on_ever
     assert broken.max() + 0.2 <= capstone.REPAIR_MIN_ACCURACY <= fixed.min() - 0.2, (broken, fixed)
 
 
-@pytest.mark.parametrize("case", range(3))
-def test_every_diagnosis_misconception_differs_from_the_right_answer(case):
-    y_true, y_pred, lengths, end_id = capstone._diagnosis_cases()[case]
-    rate = capstone.end_token_rate(y_pred, lengths, end_id)
-    for wrong in (
-        capstone._rate_all_steps,
-        capstone._rate_with_end_position,
-        capstone._rate_over_batch,
-    ):
-        assert not np.isclose(wrong(y_pred, lengths, end_id), rate), wrong.__name__
-    accuracy = capstone.per_position_accuracy(y_true, y_pred, lengths)
-    assert np.all(np.isfinite(accuracy))
-    for wrong in (capstone._position_with_padding, capstone._position_over_all_sequences):
-        assert not np.allclose(wrong(y_true, y_pred, lengths), accuracy), wrong.__name__
+def test_an_untrained_model_fails(progress_file):
+    result = _exercise("repair").evaluate(answers.repair_untrained)
+    assert result.status is Status.FAILED
+
+
+def test_the_repair_thresholds_sit_between_the_grid_variants_on_the_check_split():
+    broken = _measured(capstone.broken_model)
+    fixed = _measured(answers.repair)
+    weighted = _measured(_fix_1_with_class_weight_on_real_steps)
+    low, high = broken["real_token_accuracy"], fixed["real_token_accuracy"]
+    assert low + 0.2 <= capstone.REPAIR_MIN_ACCURACY <= high - 0.2, (low, high)
+    assert weighted["real_token_accuracy"] >= capstone.REPAIR_MIN_ACCURACY + 0.2, weighted
+    end_low, end_high = weighted["end_position_accuracy"], fixed["end_position_accuracy"]
+    assert end_low + 0.05 <= capstone.REPAIR_MIN_END_POSITION <= end_high - 0.1, (end_low, end_high)
+
+
+# --------------------------------------------------------------------------- diagnosis cases
+
+
+@pytest.mark.parametrize("seed", [None, 101])
+def test_every_diagnosis_case_has_a_full_length_and_an_empty_sequence(seed):
+    for case in _exercise("per_position_accuracy").cases_for(seed):
+        y_true, _, lengths = case.args
+        assert lengths.max() == y_true.shape[1] - 1 and lengths.min() == 0
+        assert np.all(np.isfinite(answers.per_position_accuracy(*case.args)))
+
+
+def test_every_repair_rule_names_its_own_misconception():
+    """The repair judge names misconceptions by rules, not by comparing observations: each rule
+    (a measured behaviour or a training error's cause) has its own entry and sentence."""
+    ex = _exercise("repair")
+    keys = [m.key for m in ex.misconceptions]
+    rules = [key for key, _ in capstone._BEHAVIOURS] + list(capstone._CAUSES)
+    assert sorted(keys) == sorted(rules)
+    says = [m.says for m in ex.misconceptions]
+    assert len(set(says)) == len(says)

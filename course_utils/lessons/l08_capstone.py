@@ -2,23 +2,29 @@
 then repair it.
 
 The lecture reads the committed grid (`course_utils.experiment`) and asserts its findings
-(`course_utils.findings`). The first two checks grade diagnostic functions on hand-made
-predictions. The third trains the learner's repair on a seeded split of the toy task
-(`course_utils.seq2seq`) for the course's budget and measures it with the padding-blind metrics
-on that split's test data, post-padded as `seq2seq` encodes it (naive ids, or fixed ids for a
-model with one more output). The grid says what passes at that budget: a model whose encoder
-reads its input (fix 1, `mask_zero`), whatever the loss; loss-side fixes alone (class weights,
-the argmax rule, a masked loss) leave the post-padded encoder collapsed.
+(`course_utils.findings`). The first two exercises are data (see AUTHORING.md): cases of
+hand-made predictions, the default probe and named misconceptions. The third is a training
+check: its probe trains the learner's repair once on a seeded split of the toy task and returns
+only the model's predicted ids on held-out sequences; its judge (`_RepairJudge`) owns those
+sequences' targets and measures what the model does there: real-token accuracy and whether the
+end token sits in its place. How the repair is written does not matter. The answers live in
+`course_utils.answers.l08_capstone`.
 """
 
 from __future__ import annotations
 
+import re
+import traceback
+from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
 
-from .. import checking
-from ..checking import Exercise, Mistake, WrongAnswer, as_array, as_number, call_learner, close
+from .. import probing
+from ..checking import PUBLIC_SEED, Exercise
+from ..judging import NOT_ATTEMPTED, RAISED, VALUE, Judge, Misconception, Status, Verdict
+from ..judging import describe_difference as _describe_difference
+from ..probing import Case
 
 LESSON = "08_capstone"
 TITLE = "Capstone: a controlled experiment on the three fixes"
@@ -39,42 +45,24 @@ EXERCISE_MINUTES = 40
 # The repair check trains on `seq2seq.make_split(CHECK_SEED)`, a seed no lecture uses (a smaller
 # split does not give the mask enough examples to learn in the course's epochs).
 CHECK_SEED = 3
-# A repaired model must reach this real-token accuracy on the check's test split. The broken
+# A repaired model must reach this real-token accuracy on the held-out sequences. The broken
 # baseline and the loss-only fixes stay far below it, the mask far above it
 # (tests/test_lesson_08.py keeps both margins).
 REPAIR_MIN_ACCURACY = 0.4
-
-# --------------------------------------------------------------------------- references
-
-
-def end_token_rate(y_pred, lengths, end_id):
-    """The share of real token positions (`t < lengths`) where the model predicts the end token.
-    `y_pred`: probabilities (n, time, vocab); `lengths`: (n,) real tokens before the end token."""
-    pred_id = np.argmax(np.asarray(y_pred), axis=-1)  # (n, time)
-    steps = np.arange(pred_id.shape[1])
-    tokens = steps[None, :] < np.asarray(lengths)[:, None]  # (n, time), True on real tokens
-    return float(np.mean(pred_id[tokens] == end_id))
+# ... and predict the end token in its place for this share of the sequences: fix 1 and the
+# readable encoders of the grid place it for 0.88 or more, class weights on top of a readable
+# encoder for 0.72 or less (findings "class-weight-loses-the-end", "...-on-fix-1-misplaces").
+REPAIR_MIN_END_POSITION = 0.8
+# Held-out sequences drawn from the check's seed, beside the check split's test set.
+HELD_OUT_DRAWN = 200
 
 
-def per_position_accuracy(y_true, y_pred, lengths):
-    """(time,): at each position t, the accuracy over the sequences for which t is a real
-    position (`t <= lengths`: a token or the end token); NaN where no sequence reaches t."""
-    y_true = np.asarray(y_true)
-    right = np.argmax(np.asarray(y_pred), axis=-1) == y_true  # (n, time)
-    steps = np.arange(y_true.shape[1])
-    real = steps[None, :] <= np.asarray(lengths)[:, None]  # (n, time)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (right & real).sum(axis=0) / real.sum(axis=0)
-
-
-def repair(train, seed=0):
-    """Fix 1 (mask_zero): re-encode with 0 as padding, mask it in both embeddings, train."""
+@cache
+def check_split():
+    """`(train, test)` of the repair check: naive encoding, seeded."""
     from course_utils import seq2seq
 
-    fixed = seq2seq.to_fixed(train)
-    model = seq2seq.build_model(fixed.vocab_size, mask_zero=True, seed=seed)
-    seq2seq.train(model, fixed, seed=seed)
-    return model
+    return seq2seq.make_split(CHECK_SEED)
 
 
 def broken_model(train, seed=0):
@@ -86,7 +74,7 @@ def broken_model(train, seed=0):
     return model
 
 
-# --------------------------------------------------------------------------- cases
+# --------------------------------------------------------------------------- diagnosis cases
 
 
 def _probs_for(pred_ids, vocab, rng):
@@ -96,292 +84,314 @@ def _probs_for(pred_ids, vocab, rng):
     return (e / e.sum(-1, keepdims=True)).astype("float32")
 
 
-def _diagnosis_cases():
-    """(y_true naive ids, y_pred probabilities, lengths, end_id): each case has a sequence of
-    full length (every position is real for someone), sequences of length 0, and predictions
-    that put the end token on some real tokens and symbols on some padded steps."""
-    rng = np.random.default_rng(8)
-    cases = []
-    for n_symbols, time, lengths in [
-        (3, 6, [5, 1, 0, 2, 3, 1, 2]),
-        (5, 8, [7, 2, 2, 4, 0]),
-        (4, 5, [1, 4, 3, 1, 1, 2, 0, 2, 1]),
-    ]:
-        end_id, vocab = n_symbols + 1, n_symbols + 2
-        lengths = np.asarray(lengths, dtype="int32")
-        y_true = np.full((len(lengths), time), end_id, dtype="int32")
-        for i, n in enumerate(lengths):
-            y_true[i, :n] = rng.integers(0, n_symbols, size=n)
-        pred = y_true.copy()
-        to_end = rng.random(pred.shape) < 0.3
-        pred[to_end] = end_id
-        flips = rng.random(pred.shape) < 0.2
-        pred[flips] = rng.integers(0, n_symbols, size=int(flips.sum()))
-        cases.append((y_true, _probs_for(pred, vocab, rng), lengths, end_id))
-    return cases
+def _diagnosis_batch(rng, n_symbols, time, lengths):
+    """(y_true naive ids, y_pred probabilities, lengths, end_id): predictions that put the end
+    token on some real tokens and symbols on some padded steps."""
+    end_id, vocab = n_symbols + 1, n_symbols + 2
+    lengths = np.asarray(lengths, dtype="int32")
+    y_true = np.full((len(lengths), time), end_id, dtype="int32")
+    for i, n in enumerate(lengths):
+        y_true[i, :n] = rng.integers(0, n_symbols, size=n)
+    pred = y_true.copy()
+    pred[rng.random(pred.shape) < 0.3] = end_id
+    flips = rng.random(pred.shape) < 0.2
+    pred[flips] = rng.integers(0, n_symbols, size=int(flips.sum()))
+    return y_true, _probs_for(pred, vocab, rng), lengths, end_id
 
 
-# --------------------------------------------------------------------------- graders
-
-
-def _grade_end_token_rate(fn) -> str:
-    for y_true, y_pred, lengths, end_id in _diagnosis_cases():
-        got = as_number(call_learner(fn, y_pred.copy(), lengths.copy(), end_id), name="your rate")
-        if close(got, end_token_rate(y_pred, lengths, end_id)):
-            continue
-        pred_id = np.argmax(y_pred, -1)
-        steps = np.arange(y_true.shape[1])[None, :]
-        tokens = steps < lengths[:, None]
-        real = steps <= lengths[:, None]
-        if close(got, np.mean(pred_id == end_id)):
-            raise Mistake(
-                "your rate counts padded steps too, where the end token is the right answer in "
-                "the naive encoding; count only the real tokens (`t < lengths`)"
-            )
-        if close(got, np.mean(pred_id[real] == end_id)):
-            raise Mistake(
-                "your rate counts the end position (`t == lengths`) too, where predicting the end "
-                "token is right; count only the tokens before it (`t < lengths`)"
-            )
-        if close(got, np.mean((pred_id == end_id) & tokens)):
-            raise Mistake(
-                "you divided by every step of the batch; divide by the number of real tokens"
-            )
-        if close(got, 1.0 - np.mean(pred_id[tokens] == end_id)):
-            raise Mistake(
-                "your rate is inverted: it counts the real tokens NOT predicted as the end"
-            )
-        raise Mistake(
-            "your rate has the wrong value; it is the share of real token positions "
-            "(`t < lengths`) whose argmax prediction is `end_id`"
+def _diagnosis_batches(rng: np.random.Generator):
+    """Three fixed batches and two drawn from `rng`. Each has a sequence of full length (every
+    position is real for someone) and a sequence of length 0."""
+    fixed_rng = np.random.default_rng(8)
+    batches = [
+        _diagnosis_batch(fixed_rng, 3, 6, [5, 1, 0, 2, 3, 1, 2]),
+        _diagnosis_batch(fixed_rng, 5, 8, [7, 2, 2, 4, 0]),
+        _diagnosis_batch(fixed_rng, 4, 5, [1, 4, 3, 1, 1, 2, 0, 2, 1]),
+    ]
+    for _ in range(2):
+        time, n = int(rng.integers(4, 10)), int(rng.integers(4, 12))
+        lengths = rng.integers(0, time, size=n)
+        lengths[:2] = [time - 1, 0]
+        batches.append(
+            _diagnosis_batch(rng, int(rng.integers(3, 8)), time, rng.permutation(lengths))
         )
-    return "you measure the symptom on real tokens only."
+    return batches
 
 
-def _grade_per_position_accuracy(fn) -> str:
-    for y_true, y_pred, lengths, _ in _diagnosis_cases():
-        n, time = y_true.shape
-        got = call_learner(fn, y_true.copy(), y_pred.copy(), lengths.copy())
-        if got is not None and got is not Ellipsis and np.shape(got) == (n,):
-            raise Mistake(
-                "you returned one value per sequence; average over the sequences at each "
-                "position instead (one value per time step, `axis=0`)"
-            )
-        got = as_array(got, name="your accuracies", shape=(time,), kind="number")
-        expected = per_position_accuracy(y_true, y_pred, lengths)
-        if close(got, expected):
-            continue
-        right = np.argmax(y_pred, -1) == y_true
-        steps = np.arange(time)[None, :]
-        real = steps <= lengths[:, None]
-        tokens = steps < lengths[:, None]
-        if close(got, right.mean(axis=0)):
-            raise Mistake(
-                "your accuracy counts padded steps too; late positions look right only because "
-                "padding is the end token, which the model predicts. Count real positions only"
-            )
-        if close(got, (right & real).sum(axis=0) / n):
-            raise Mistake(
-                "you divided by every sequence; at each position divide by the number of "
-                "sequences that are real there"
-            )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            only_tokens = (right & tokens).sum(axis=0) / tokens.sum(axis=0)
-        finite = np.isfinite(only_tokens)
-        if finite.any() and close(got[finite], only_tokens[finite]):
-            raise Mistake(
-                "your accuracy leaves out the end position; a position is real up to and "
-                "including the end token (`t <= lengths`)"
-            )
-        raise Mistake(
-            "some positions get the wrong accuracy; at position t, use the sequences with "
-            "`t <= lengths` and the share of them predicted right"
+def _rate_cases(rng):
+    return [
+        Case((y_pred, lengths, end_id), note=f"a batch of {len(lengths)} sequences")
+        for _, y_pred, lengths, end_id in _diagnosis_batches(rng)
+    ]
+
+
+def _position_cases(rng):
+    return [
+        Case((y_true, y_pred, lengths), note=f"a batch of {len(lengths)} sequences")
+        for y_true, y_pred, lengths, _ in _diagnosis_batches(rng)
+    ]
+
+
+# --------------------------------------------------------------------------- the repair probe
+
+
+@dataclass(frozen=True)
+class _RepairCase(Case):
+    """The naive training split the answer is called with (`args`) and held-out naive sequences
+    the trained model is asked to predict. Only their inputs reach the learner's model; the
+    judge reads their targets from its own copy of the cases."""
+
+    held_out: object = None
+
+
+def _repair_cases(rng: np.random.Generator) -> list[Case]:
+    """The check split's test set, and held-out sequences drawn from the seed (the grader's
+    secret seed draws sequences the learner has never seen)."""
+    from course_utils import seq2seq
+
+    train, test = check_split()
+    drawn = seq2seq.make_task(HELD_OUT_DRAWN, seed=int(rng.integers(2**31)))
+    return [
+        _RepairCase((train,), {"seed": 0}, note="the check split's test set", held_out=test),
+        _RepairCase((train,), {"seed": 0}, note="held-out sequences", held_out=drawn),
+    ]
+
+
+# What training errors say, read from the whole error text (its first line is often only
+# "Graph execution error:"): a cause the judge can name.
+_CAUSES = {
+    "ids out of range": re.compile(
+        r"indices\[[^\]]*\] = -?\d+ is not in \[0, \d+\)"  # an Embedding's lookup
+        r"|label value of -?\d+ which is outside the valid range"  # the loss's targets
+    ),
+    "weight shape": re.compile(r"Incompatible shapes|Dimensions must be equal|0-dimensional arr"),
+}
+
+# Trained models, one per answer (a function object): every case and every seed of one check
+# reads the same training, and a re-run of the check with the same function does not retrain.
+_TRAINED: dict[tuple[int, int], tuple[object, dict | None, object]] = {}
+_TRAINED_KEEP = 16
+
+
+def _is_model(value) -> bool:
+    import keras
+
+    return isinstance(value, keras.Model)
+
+
+def _train(answer, case: Case):
+    """`(failed_observation, model)` of `answer(train, seed=0)`, trained once per answer."""
+    if not callable(answer):
+        return probing.run(answer, case)
+    key = (id(answer), id(case.args[0]))
+    kept = _TRAINED.get(key)
+    if kept is not None and kept[0] is answer:
+        return kept[1], kept[2]
+    causes: list[str] = []
+
+    def answer_(*args, **kwargs):
+        try:
+            return answer(*args, **kwargs)
+        except Exception as exc:
+            text = "".join(traceback.format_exception_only(exc))
+            causes.extend(name for name, sign in _CAUSES.items() if sign.search(text))
+            raise
+
+    # Training takes seconds; the limit still stops a function that never returns.
+    failed, model = probing.run(answer_, case, timeout=probing.DEFAULT_CALL_TIMEOUT * 6)
+    if failed is not None and failed["outcome"] == RAISED and causes:
+        failed["extra"] = {"cause": causes[0]}
+    if _is_model(model) or failed is not None and failed["outcome"] == RAISED:
+        while len(_TRAINED) >= _TRAINED_KEEP:
+            _TRAINED.pop(next(iter(_TRAINED)))
+        _TRAINED[key] = (answer, failed, model)
+    return failed, model
+
+
+def _not_predicted(**extra):
+    return {"outcome": VALUE, "value": None, "kind": None, "shape": None, "extra": extra}
+
+
+def _probe_repair(answer, case: Case):
+    """Train the answer (once), then predict the case's held-out inputs; observe the predicted
+    ids (n, time) and the encoding they were read in: plain data only, no metric."""
+    failed, model = _train(answer, case)
+    if failed is not None:
+        return failed
+    if model is Ellipsis:
+        return {"outcome": NOT_ATTEMPTED}
+    if not _is_model(model):  # None, an array, ...: not a trained model
+        return (
+            probing.observe_value(None)
+            if model is None
+            else _not_predicted(returned=type(model).__name__)
         )
-    return "you can now see where along the sequence a model fails."
+    from course_utils import seq2seq
+
+    held_out = case.held_out
+    try:
+        shape = model.output_shape
+    except Exception:  # a model that was never built or called
+        shape = None
+    classes = shape[-1] if isinstance(shape, tuple) else None
+    encodings = {held_out.vocab_size: seq2seq.NAIVE, held_out.vocab_size + 1: seq2seq.FIXED}
+    if classes not in encodings:
+        return _not_predicted(returned="model", classes=classes)
+    data = held_out if encodings[classes] == seq2seq.NAIVE else seq2seq.to_fixed(held_out)
+    failed, ids = probing.run(lambda: seq2seq.predict_ids(model, data), Case())
+    if failed is not None:
+        failed["extra"] = {"stage": "predict"}
+        return failed
+    observed = probing.observe_value(ids)
+    observed["extra"] = {"encoding": encodings[classes]}
+    return observed
 
 
-MASK_ZERO_ON_NAIVE = (
-    "your model uses `mask_zero=True` on the naive encoding, where id 0 is a real symbol: it "
-    "hides a real token from the model. Re-encode first (`seq2seq.to_fixed`: 0 becomes padding, "
-    "every id moves up by one) and build the model with the fixed vocabulary size"
+# --------------------------------------------------------------------------- the repair judge
+
+ENCODER_READS_PADDING = (
+    "your model gets the real tokens of held-out sequences no better than the broken model. In "
+    "the capstone's grid that is what a model does while its encoder reads the padding after "
+    "the last symbol (in the naive encoding the padding is the end token, not 0): no change to "
+    "the loss alone (class weights, the argmax rule, a loss masked from `y_true`) learns the "
+    "real tokens within the course's 6 epochs. Let the encoder read its input: mask the padding "
+    "in its Embedding (fix 1, lesson 05) after re-encoding so that 0 is padding, and return the "
+    "model once it is trained"
+)
+CLASS_WEIGHTS_MISPLACE_THE_END = (
+    "your model learns the real tokens but misplaces the end token: on held-out sequences it "
+    "rarely predicts the end where the sequence ends. That is what class weights do in the "
+    "capstone's grid (the end token weighted down, lesson 06): with a readable encoder they cost "
+    "the end position, whether counted over every step or only the real ones. Drop the class "
+    "weights and mask the loss instead (the decoder's `mask_zero`, or `ignore_class=0`)"
+)
+OFF_BY_ONE_VOCABULARY = (
+    "training failed because an id is out of range: your data holds an id that is not below an "
+    "Embedding's `input_dim` (or the number of output classes). After `seq2seq.to_fixed` every "
+    "id moves up by one, so the fixed vocabulary has one id more: build the model with "
+    "`fixed.vocab_size`, not the naive `train.vocab_size`"
 )
 CLASS_WEIGHT_IN_FIT = (
     "training failed on a shape mismatch in the loss weights: `fit(class_weight=...)` does not "
     "work for sequence targets in Keras 3 (lesson 06), and a `sample_weight` must have shape "
     "(batch, time). Pass a per-step `sample_weight` instead"
 )
-# What Keras raises when per-sequence weights meet per-step losses (at trace time or at run time).
-_WEIGHT_SHAPE_SIGNS = ("Incompatible shapes", "Dimensions must be equal", "0-dimensional arrays")
+
+PREDICTIONS_SHAPE = (
+    "your model's predictions do not line up with the targets: it should give one probability "
+    "per token id at every target step, (batch, time, vocab), as `seq2seq.build_model`'s does"
+)
 
 
-class WeightShapeError(Exception):
-    """The learner's training failed on loss weights of the wrong shape (read from the whole
-    error text, which `call_learner` would cut to its first line)."""
-
-
-def _naming_weight_errors(fn):
-    def repair_(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except NotImplementedError:
-            raise
-        except Exception as exc:
-            if any(sign in str(exc) for sign in _WEIGHT_SHAPE_SIGNS):
-                raise WeightShapeError() from None
-            raise
-
-    return repair_
-
-
-@cache
-def check_split():
-    """`(train, test)` of the repair check: naive encoding, small, seeded."""
+def _metrics(learner, held_out) -> list[dict[str, float]]:
+    """The padding-blind metrics of the learner's predicted ids, one dict per case; the targets
+    are the judge's own (`held_out`, naive), moved to the encoding the probe used."""
     from course_utils import seq2seq
 
-    return seq2seq.make_split(CHECK_SEED)
-
-
-def measure_repair(model, test):
-    """The padding-blind metrics of `model` on the naive `test` split, read in the encoding the
-    model was trained on (its output size tells: naive vocabulary, or one more for fix 1)."""
-    from course_utils import seq2seq
-
-    classes = model.output_shape[-1]
-    data = test if classes == test.vocab_size else seq2seq.to_fixed(test)
-    return seq2seq.evaluate(model, data)
-
-
-def _grade_repair(fn) -> str:
-    import keras
-
-    if not callable(fn):
-        call_learner(fn)  # raises the usual "expected a function" sentence
-    train, test = check_split()
-    try:
-        # Training takes seconds; the limit still stops a function that never returns.
-        model = call_learner(
-            _naming_weight_errors(fn), train, seed=0, timeout=checking.DEFAULT_CALL_TIMEOUT * 6
+    measured = []
+    for observed, data in zip(learner, held_out, strict=True):
+        if (observed.get("extra") or {}).get("encoding") == seq2seq.FIXED:
+            data = seq2seq.to_fixed(data)
+        ids = np.asarray(observed["value"])
+        steps = np.arange(data.targets.shape[1])[None, :]
+        tokens, end = steps < data.lengths[:, None], steps == data.lengths[:, None]
+        measured.append(
+            {
+                "real_token_accuracy": float(np.mean((ids == data.targets)[tokens])),
+                "end_position_accuracy": float(np.mean((ids == data.end_id)[end])),
+                "end_token_rate": float(np.mean((ids == data.end_id)[tokens])),
+            }
         )
-    except Mistake as mistake:
-        if "WeightShapeError" in str(mistake):
-            raise Mistake(CLASS_WEIGHT_IN_FIT) from None
-        raise
-    if model is None:
-        raise Mistake("your function returned None; return the trained model")
-    if model is Ellipsis:
-        raise checking.NotAttempted()
-    if not isinstance(model, keras.Model):
-        raise Mistake(
-            f"your function returned a {checking.describe(model)}; return the trained Keras model"
+    return measured
+
+
+# What each misconception's trained model does on held-out data, in the order the judge asks.
+_BEHAVIOURS = [
+    ("encoder reads the padding", lambda m: m["real_token_accuracy"] < REPAIR_MIN_ACCURACY),
+    (
+        "class weights misplace the end",
+        lambda m: m["end_position_accuracy"] < REPAIR_MIN_END_POSITION,
+    ),
+]
+
+
+@dataclass
+class _RepairJudge(Judge):
+    """A judge that measures instead of comparing: no two right repairs predict the same ids,
+    so the learner's predictions are scored against the held-out targets this judge owns
+    (`held_out`, built from the seed in the trusted process), case by case, and a misconception
+    is named by what its model does (`_BEHAVIOURS`) or by the cause of its training error."""
+
+    held_out: list = field(default_factory=list)
+    named: dict = field(default_factory=dict)  # misconception key -> Misconception
+
+    def __call__(self, learner):
+        if any(o.get("outcome") == NOT_ATTEMPTED for o in learner):
+            return Verdict(Status.NOT_ATTEMPTED, "")
+        if len(learner) != len(self.held_out):
+            return Verdict(Status.FAILED, self.fallback)
+        for index, (observed, data) in enumerate(zip(learner, self.held_out, strict=True)):
+            if observed.get("outcome") == VALUE and observed.get("value") is not None:
+                shape, kind = observed.get("shape"), observed.get("kind")
+                if shape != list(data.targets.shape) or kind not in ("i", "u"):
+                    return Verdict(Status.FAILED, PREDICTIONS_SHAPE, case=index)
+                continue
+            extra = observed.get("extra") or {}
+            if extra.get("cause") in self.named:
+                m = self.named[extra["cause"]]
+                return Verdict(Status.FAILED, m.says, m.key, case=index)
+            return Verdict(Status.FAILED, self._structural(observed), case=index)
+        measured = _metrics(learner, self.held_out)
+        for key, does in _BEHAVIOURS:  # on any case: a model fit to one set fails the other
+            for index, one in enumerate(measured):
+                if does(one):
+                    return Verdict(Status.FAILED, self.named[key].says, key, case=index)
+        measured = measured[0]  # the check split's test set, as the lecture reports it
+        return Verdict(
+            Status.PASSED,
+            f"repaired: on held-out sequences your model gets "
+            f"{measured['real_token_accuracy']:.0%} of the real tokens right, predicts the end "
+            f"token on {measured['end_token_rate']:.0%} of them and in its place for "
+            f"{measured['end_position_accuracy']:.0%} of the sequences.",
         )
-    classes = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
-    if classes not in (test.vocab_size, test.vocab_size + 1):
-        raise Mistake(
-            "your model's output does not match the toy task: it should give one probability "
-            "per token id of the naive vocabulary, or of the fixed one (one id more)"
-        )
-    masks_zero = any(getattr(layer, "mask_zero", False) for layer in model.layers)
-    if masks_zero and classes == test.vocab_size:
-        raise Mistake(MASK_ZERO_ON_NAIVE)
-    try:
-        measured = measure_repair(model, test)
-    except Exception as exc:
-        raise Mistake(
-            f"your model could not predict the toy task's inputs ({type(exc).__name__}); build "
-            "it with `seq2seq.build_model`"
-        ) from None
-    accuracy = measured["real_token_accuracy"]
-    if not np.isfinite(accuracy) or accuracy < REPAIR_MIN_ACCURACY:
-        raise Mistake(
-            f"your model gets {accuracy:.0%} of the real tokens right on the check's test split, "
-            "no better than the broken model. In the capstone's grid, while the encoder reads the "
-            "padding after the last symbol, no change to the loss alone (class weights, the "
-            "argmax rule, a loss masked from `y_true`) learns the real tokens within the "
-            "course's 6 epochs. Let the encoder read its input: mask the padding in its "
-            "Embedding (fix 1, lesson 05)"
-        )
-    return (
-        f"repaired: {accuracy:.0%} of the real tokens right, end token predicted on "
-        f"{measured['end_token_rate']:.0%} of them."
-    )
+
+    def _structural(self, observed) -> str:
+        extra = observed.get("extra") or {}
+        if extra.get("stage") == "predict":
+            return (
+                f"your model could not predict the toy task's inputs ({observed.get('error')}); "
+                "it must take `[encoder_inputs, decoder_inputs]` as `seq2seq.build_model`'s does"
+            )
+        if "classes" in extra:
+            return (
+                "your model's output does not match the toy task: it should give one "
+                "probability per token id of the naive vocabulary, or of the fixed one (one id "
+                "more)"
+            )
+        if "returned" in extra:
+            return f"your function returned a {extra['returned']}; return the trained Keras model"
+        value = {"outcome": VALUE, "value": 0}  # None, raised, ran out of time, not callable
+        message = _describe_difference(observed, value, what=self.what, timeout=self.timeout)
+        return message or self.fallback
 
 
-# --------------------------------------------------------------------------- wrong answers
+class _TrainingExercise(Exercise):
+    """An exercise whose judge measures the learner's trained model (`_RepairJudge`): building
+    it trains nothing, and no reference or misconception is trained to compare with."""
+
+    def judge_for(self, seed=None):
+        key = PUBLIC_SEED if seed is None else seed
+        if key not in self._judges:
+            self._judges[key] = _RepairJudge(
+                reference=[],
+                held_out=[case.held_out for case in self.cases_for(seed)],
+                named={m.key: m for m in self.misconceptions},
+                **self.judge,
+            )
+        return self._judges[key]
 
 
-def _rate_all_steps(y_pred, lengths, end_id):
-    return float(np.mean(np.argmax(y_pred, -1) == end_id))
-
-
-def _rate_with_end_position(y_pred, lengths, end_id):
-    pred_id = np.argmax(y_pred, -1)
-    real = np.arange(pred_id.shape[1])[None, :] <= np.asarray(lengths)[:, None]
-    return float(np.mean(pred_id[real] == end_id))
-
-
-def _rate_over_batch(y_pred, lengths, end_id):
-    pred_id = np.argmax(y_pred, -1)
-    tokens = np.arange(pred_id.shape[1])[None, :] < np.asarray(lengths)[:, None]
-    return float(np.mean((pred_id == end_id) & tokens))
-
-
-def _position_with_padding(y_true, y_pred, lengths):
-    return (np.argmax(y_pred, -1) == np.asarray(y_true)).mean(axis=0)
-
-
-def _position_over_all_sequences(y_true, y_pred, lengths):
-    y_true = np.asarray(y_true)
-    right = np.argmax(y_pred, -1) == y_true
-    real = np.arange(y_true.shape[1])[None, :] <= np.asarray(lengths)[:, None]
-    return (right & real).sum(axis=0) / len(y_true)
-
-
-def _position_per_sequence(y_true, y_pred, lengths):
-    y_true = np.asarray(y_true)
-    right = np.argmax(y_pred, -1) == y_true
-    real = np.arange(y_true.shape[1])[None, :] <= np.asarray(lengths)[:, None]
-    return (right & real).sum(axis=1) / real.sum(axis=1)
-
-
-def _repair_unchanged(train, seed=0):
-    return broken_model(train, seed)
-
-
-def _repair_mask_zero_naive(train, seed=0):
-    from course_utils import seq2seq
-
-    model = seq2seq.build_model(train.vocab_size, mask_zero=True, seed=seed)
-    seq2seq.train(model, train, seed=seed)
-    return model
-
-
-def _repair_fit_class_weight(train, seed=0):
-    import keras
-
-    from course_utils import seq2seq
-
-    model = seq2seq.build_model(train.vocab_size, seed=seed)
-    model.compile(keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
-    weights = seq2seq.class_weight_dict(train.targets, train.end_id, train.vocab_size)
-    model.fit(train.inputs, train.targets, class_weight=weights, epochs=1, verbose=0)
-    return model
-
-
-def _repair_class_weight_only(train, seed=0):
-    from course_utils import seq2seq
-
-    model = seq2seq.build_model(train.vocab_size, seed=seed)
-    weights = seq2seq.class_weight_dict(train.targets, train.end_id, train.vocab_size)
-    sample_weight = seq2seq.timestep_sample_weight(train.targets, weights)
-    seq2seq.train(model, train, seed=seed, sample_weight=sample_weight)
-    return model
-
-
-def _repair_untrained(train, seed=0):
-    from course_utils import seq2seq
-
-    return seq2seq.build_model(train.vocab_size, seed=seed)
-
+# --------------------------------------------------------------------------- exercises
 
 EXERCISES = [
     Exercise(
@@ -389,7 +399,40 @@ EXERCISES = [
         name="end_token_rate",
         answer_name="end_token_rate",
         title="Diagnose: how often does the model say 'end' on a real token?",
-        grader=_grade_end_token_rate,
+        cases=_rate_cases,
+        reference="end_token_rate",
+        alternatives=["rate_with_a_loop", "rate_by_counting"],
+        misconceptions=[
+            Misconception(
+                "counts padded steps",
+                "rate_all_steps",
+                "your rate counts padded steps too, where the end token is the right answer in "
+                "the naive encoding; count only the real tokens (`t < lengths`)",
+            ),
+            Misconception(
+                "counts the end position",
+                "rate_with_end_position",
+                "your rate counts the end position (`t == lengths`) too, where predicting the end "
+                "token is right; count only the tokens before it (`t < lengths`)",
+            ),
+            Misconception(
+                "divides by every step",
+                "rate_over_batch",
+                "you divided by every step of the batch (all sequences times all steps); divide "
+                "by the number of real tokens",
+            ),
+            Misconception(
+                "inverted",
+                "rate_inverted",
+                "your rate is inverted: it counts the real tokens NOT predicted as the end",
+            ),
+        ],
+        judge={
+            "what": "your rate",
+            "success": "you measure the symptom on real tokens only.",
+            "fallback": "your rate has the wrong value; it is the share of real token positions "
+            "(`t < lengths`) whose argmax prediction is `end_id`",
+        },
         hints=[
             "Take the predicted ids with an argmax over the vocabulary, then look only at the real "
             "tokens: position t of sequence i is a real token when t < lengths[i].",
@@ -397,19 +440,47 @@ EXERCISES = [
             "lengths[:, None]` and average `pred_id == end_id` over `pred_id[tokens]`.",
             "`float(np.mean(np.argmax(y_pred, -1)[tokens] == end_id))`.",
         ],
-        reference=end_token_rate,
-        legacy_wrong_answers=[
-            WrongAnswer("counts padded steps", _rate_all_steps, "padded steps too"),
-            WrongAnswer("counts the end position", _rate_with_end_position, "end position"),
-            WrongAnswer("divides by every step", _rate_over_batch, "every step"),
-        ],
     ),
     Exercise(
         lesson=LESSON,
         name="per_position_accuracy",
         answer_name="per_position_accuracy",
         title="Diagnose: where along the sequence does it fail?",
-        grader=_grade_per_position_accuracy,
+        cases=_position_cases,
+        reference="per_position_accuracy",
+        alternatives=["accuracy_column_by_column", "accuracy_with_masked_arrays"],
+        misconceptions=[
+            Misconception(
+                "counts padded steps",
+                "position_with_padding",
+                "your accuracy counts padded steps too; late positions look right only because "
+                "padding is the end token, which the model predicts. Count real positions only",
+            ),
+            Misconception(
+                "divides by every sequence",
+                "position_over_all_sequences",
+                "you divided by every sequence; at each position divide by the number of "
+                "sequences that are real there",
+            ),
+            Misconception(
+                "one value per sequence",
+                "position_per_sequence",
+                "you returned one value per sequence; average over the sequences at each "
+                "position instead (one value per time step, `axis=0`)",
+            ),
+            Misconception(
+                "leaves out the end position",
+                "position_tokens_only",
+                "your accuracy leaves out the end position; a position is real up to and "
+                "including the end token (`t <= lengths`)",
+            ),
+        ],
+        judge={
+            "what": "your accuracies",
+            "success": "you can now see where along the sequence a model fails.",
+            "fallback": "some positions get the wrong accuracy; at position t, use the sequences "
+            "with `t <= lengths` and the share of them predicted right",
+        },
         hints=[
             "Compare the argmax predictions with `y_true` to get an (n, time) array of right/"
             "wrong, and a boolean (n, time) array of real positions (`t <= lengths`).",
@@ -417,39 +488,44 @@ EXERCISES = [
             "entries: sums over `axis=0`, the sequences.",
             "`(right & real).sum(axis=0) / real.sum(axis=0)`.",
         ],
-        reference=per_position_accuracy,
-        legacy_wrong_answers=[
-            WrongAnswer("counts padded steps", _position_with_padding, "padded steps too"),
-            WrongAnswer(
-                "divides by every sequence", _position_over_all_sequences, "every sequence"
-            ),
-            WrongAnswer("one value per sequence", _position_per_sequence, "one value per sequence"),
-        ],
     ),
-    Exercise(
+    _TrainingExercise(
         lesson=LESSON,
         name="repair",
         answer_name="repair",
         title="Repair the broken model",
-        grader=_grade_repair,
+        cases=_repair_cases,
+        probe=_probe_repair,
+        reference="repair",
+        alternatives=["repair_masking_inside_the_model", "repair_masked_encoder_ignore_class"],
+        misconceptions=[
+            Misconception(
+                "encoder reads the padding", "repair_class_weight_only", ENCODER_READS_PADDING
+            ),
+            Misconception(
+                "class weights misplace the end",
+                "repair_mask_with_class_weight",
+                CLASS_WEIGHTS_MISPLACE_THE_END,
+            ),
+            Misconception(
+                "ids out of range", "repair_off_by_one_vocabulary", OFF_BY_ONE_VOCABULARY
+            ),
+            Misconception("weight shape", "repair_fit_class_weight", CLASS_WEIGHT_IN_FIT),
+        ],
+        judge={
+            "what": "what your function returned",
+            "fallback": "your repair could not be measured on the held-out sequences",
+            "timeout": probing.DEFAULT_CALL_TIMEOUT * 6,
+        },
         hints=[
-            "Look at the capstone's verdict table: which variants get the real tokens right, "
-            "and what do they have in common that the others lack?",
-            "Only the variants with `mask_zero=True` stop the encoder from reading padding, and "
-            "`mask_zero` needs the fixed encoding (0 = padding): `seq2seq.to_fixed(train)`.",
+            "Look at the capstone's verdict table: which variants get the real tokens right and "
+            "put the end token in its place, and what do they have in common that the others lack?",
+            "The variants whose encoder reads its input (a mask on its padding) learn the tokens; "
+            "class weights then cost the end position. `mask_zero` needs the fixed encoding "
+            "(0 = padding): `seq2seq.to_fixed(train)`.",
             "`fixed = seq2seq.to_fixed(train)`; `model = seq2seq.build_model(fixed.vocab_size, "
             "mask_zero=True, seed=seed)`; `seq2seq.train(model, fixed, seed=seed)`; return "
             "`model`.",
-        ],
-        reference=repair,
-        legacy_wrong_answers=[
-            WrongAnswer(
-                "mask_zero on the naive ids", _repair_mask_zero_naive, "id 0 is a real symbol"
-            ),
-            WrongAnswer("fit(class_weight=...)", _repair_fit_class_weight, "class_weight"),
-            WrongAnswer("untrained model", _repair_untrained, "no better than the broken model"),
-            WrongAnswer("unchanged training", _repair_unchanged, "no better than the broken model"),
-            WrongAnswer("class weights only", _repair_class_weight_only, "the loss alone"),
         ],
     ),
 ]
