@@ -76,6 +76,16 @@ def test_comparing_probabilities_with_the_one_hot_row_is_named():
     assert _message(q.skip_weight, answers.skip_compares_probabilities) == says
 
 
+def test_sparse_crossentropy_on_the_one_hot_targets_is_named():
+    """The lecture's `sparse_categorical_crossentropy` copied onto the asker's one-hot rows."""
+
+    def sparse_on_one_hot(y_true, y_pred, start_id, end_id):
+        per_step = keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+        return ops.mean(per_step * answers.skip_weight(y_true, y_pred, start_id, end_id))
+
+    assert _message(q.argmax_loss, sparse_on_one_hot) == l07.SPARSE_ON_ONE_HOT
+
+
 # --------------------------------------------------------------------------- gradient
 
 

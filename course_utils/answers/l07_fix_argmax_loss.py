@@ -246,6 +246,13 @@ def argmax_loss_by_hand(y_true, y_pred, start_id, end_id):
     return ops.sum(-ops.log(picked) * weight) / steps
 
 
+def argmax_loss_on_ids(y_true, y_pred, start_id, end_id):
+    """The one-hot rows turned into ids first, then the sparse crossentropy."""
+    ids = ops.argmax(y_true, axis=-1)
+    per_step = keras.losses.sparse_categorical_crossentropy(ids, y_pred)
+    return ops.mean(per_step * skip_weight(y_true, y_pred, start_id, end_id))
+
+
 # ----------------------------------------------------------------- misconceptions
 
 

@@ -215,36 +215,42 @@ WRONG_AXIS = (
     "your argmax runs over the wrong axis: `y_pred` is (batch, time, vocab) and the predicted "
     "token of each step is the argmax over the vocabulary, the last axis (`axis=-1`)"
 )
+SPARSE_ON_ONE_HOT = (
+    "you called `sparse_categorical_crossentropy`, which expects token ids (batch, time); the "
+    "asker's targets are one-hot rows (batch, time, vocab): use "
+    "`keras.losses.categorical_crossentropy`, or take the argmax of `y_true` first"
+)
 _FACTS = [Fact("compiled", TRACED), Fact("gradient", NO_GRADIENT)]
 
-# What the traced call's error type (or an eager error's text) says the learner did.
-_CAUSES = (
-    (("OperatorNotAllowedInGraphError", "truth value of", "as a Python `bool`"), PYTHON_IF),
-    (
-        ("SymbolicNumpyUse", "AttributeError", "no attribute 'numpy'", "no attribute 'eval'"),
-        PYTHON_VALUE,
-    ),
+# What an eager error's message, or the traced call's error type (`extra["compiled"]`), says
+# the learner did.
+_EAGER_SIGNS = (
+    (("truth value of", "as a Python `bool`"), PYTHON_IF),
+    (("no attribute 'numpy'", "no attribute 'eval'"), PYTHON_VALUE),
     (("'NoneType' object cannot be interpreted",), PYTHON_LOOP),
+    (("must have rank (ndim) `target.ndim - 1`",), SPARSE_ON_ONE_HOT),
 )
+_TRACED_ERRORS = {
+    "OperatorNotAllowedInGraphError": PYTHON_IF,
+    "SymbolicNumpyUse": PYTHON_VALUE,  # NumPy met a symbolic tensor
+    "AttributeError": PYTHON_VALUE,  # `.numpy()` / `.eval()` on a symbolic tensor
+    "TypeError": PYTHON_LOOP,  # a symbolic size or value used as a Python int
+}
 
 
 def _cause(learner: list[Observation], reference: list[Observation]) -> str | None:
-    """Name a tensor used as a Python value, from the eager error's text or the traced call's
-    error type (`extra["compiled"]`), before any value is compared."""
+    """Name a tensor used as a Python value (or the lecture's sparse loss on one-hot rows) from
+    the first eager error's message or traced error's type, before any value is compared."""
     for observed in learner:
         if observed.get("outcome") == RAISED:
-            text = f"{observed.get('error')}: {observed.get('detail')}"
+            detail = str(observed.get("detail"))
+            for signs, sentence in _EAGER_SIGNS:
+                if any(sign in detail for sign in signs):
+                    return sentence
         elif observed.get("outcome") == VALUE:
-            text = str(observed.get("extra", {}).get("compiled", "same"))
-            if text == "TypeError":  # a symbolic size or value used as a Python int
-                return PYTHON_LOOP
-            if text in ("same", "differs"):
-                continue
-        else:
-            continue
-        for signs, sentence in _CAUSES:
-            if any(sign in text for sign in signs):
-                return sentence
+            compiled = observed.get("extra", {}).get("compiled")
+            if compiled in _TRACED_ERRORS:
+                return _TRACED_ERRORS[compiled]
     return None
 
 
@@ -412,7 +418,11 @@ EXERCISES = [
         cases=_skip_cases,
         probe=_loss_probe(extra_args=2),
         reference="argmax_loss",
-        alternatives=["argmax_loss_with_sample_weight", "argmax_loss_by_hand"],
+        alternatives=[
+            "argmax_loss_with_sample_weight",
+            "argmax_loss_by_hand",
+            "argmax_loss_on_ids",
+        ],
         misconceptions=[
             Misconception("python if on tensors", "argmax_python_if", PYTHON_IF),
             Misconception("stop_gradient", "argmax_stop_gradient", NO_GRADIENT),
