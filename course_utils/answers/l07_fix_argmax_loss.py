@@ -109,6 +109,12 @@ def skip_joined_with_or(y_true, y_pred, start_id, end_id):
     return _skip(y_true, y_pred, start_id, end_id, join="or")
 
 
+def skip_only_the_end(y_true, y_pred, start_id, end_id):
+    true_id = ops.argmax(y_true, axis=-1)
+    right = ops.equal(true_id, ops.argmax(y_pred, axis=-1))
+    return 1.0 - ops.cast(ops.logical_and(right, ops.equal(true_id, end_id)), "float32")
+
+
 def skip_inverted(y_true, y_pred, start_id, end_id):
     return 1.0 - skip_weight(y_true, y_pred, start_id, end_id)
 

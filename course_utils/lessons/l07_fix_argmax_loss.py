@@ -310,6 +310,12 @@ EXERCISES = [
                 "are free",
             ),
             Misconception(
+                "only the end token",
+                "skip_only_the_end",
+                "you skip only correct end tokens; a correctly predicted start token costs "
+                "nothing too (`start_id` or `end_id`)",
+            ),
+            Misconception(
                 "joined with or",
                 "skip_joined_with_or",
                 "you joined the two conditions with `or`; a step is free only when the "
