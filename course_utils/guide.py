@@ -3,7 +3,7 @@
 `python -m course_utils guide` rewrites only the text between `<!-- BEGIN GENERATED: NAME -->`
 and `<!-- END GENERATED: NAME -->` markers; everything else is hand-written and kept. The
 sections come from one place: each lesson module's TITLE, OBJECTIVES, MINUTES and
-EXERCISE_MINUTES (through course_utils.curriculum), its exercises' WrongAnswer entries, the
+EXERCISE_MINUTES (through course_utils.curriculum), its exercises' misconceptions, the
 measured notebook run times in instructor/timings.json, and the known set-up problems
 (course_utils/troubleshooting.py).
 

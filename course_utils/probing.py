@@ -225,9 +225,11 @@ def gradient_reaches(fn: Any, arrays: tuple, extra: tuple = ()) -> bool:
     import tensorflow as tf
 
     y_true = tf.constant(np.asarray(arrays[0], dtype="float32"))
-    y_pred = tf.Variable(np.asarray(arrays[1], dtype="float32"))
+    # An eager tensor, watched: what `fit` hands a loss (a tf.Variable breaks `ops.argmax`).
+    y_pred = tf.constant(np.asarray(arrays[1], dtype="float32"))
     try:
         with tf.GradientTape() as tape, time_limit(DEFAULT_CALL_TIMEOUT):
+            tape.watch(y_pred)
             loss = tf.reduce_sum(tf.convert_to_tensor(fn(y_true, y_pred, *extra), tf.float32))
         grad = tape.gradient(loss, y_pred)
     except (Exception, TimeLimitExceeded):

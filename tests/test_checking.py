@@ -1,32 +1,36 @@
-"""The check API: results, hints, solutions, and learner calls that fail safely."""
+"""The check API: results, hints, solutions, and learner calls that fail safely: an exercise
+is cases, a probe that writes down what the answer did, and a judge that names the mistake."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from course_utils import checking
-from course_utils.checking import (
-    Exercise,
-    Mistake,
-    NotAttempted,
-    Result,
-    Status,
-    as_array,
-    as_number,
-    call_learner,
-)
+from course_utils import probing
+from course_utils.checking import Exercise, Result, Status
+from course_utils.judging import Misconception, describe_difference
 from course_utils.learner import LearnerExercise
+from course_utils.probing import Case
 
 
-def _exercise(grader=lambda answer: None, hints=("first", "second")):
+def _double(x):
+    return np.asarray(x) * 2
+
+
+def _add_two(x):
+    return np.asarray(x) + 2
+
+
+def _exercise(hints=("first", "second"), probe=None):
     return Exercise(
         lesson="99_demo",
         name="demo",
         answer_name="demo",
-        grader=grader,
         hints=list(hints),
-        reference=lambda: 1,
+        reference=_double,
+        cases=[Case((np.array([2, 5]),), note="two numbers"), Case((np.array([3]),))],
+        probe=probe,
+        misconceptions=[Misconception("adds", _add_two, "you added 2 instead of doubling")],
     )
 
 
@@ -47,26 +51,29 @@ def test_check_of_ellipsis_or_none_is_not_attempted(progress_file):
     assert ex.evaluate(None).status is Status.NOT_ATTEMPTED
 
 
-def test_check_turns_a_grader_mistake_into_a_failed_result(progress_file):
-    def grader(answer):
-        raise Mistake("your mean divides by all 10 steps")
-
-    result = _exercise(grader).evaluate(1)
+def test_a_misconception_is_named_by_its_own_sentence():
+    result = _exercise().evaluate(_add_two)
     assert result.status is Status.FAILED
-    assert result.message == "your mean divides by all 10 steps"
+    assert result.message == "you added 2 instead of doubling"
+
+
+def test_an_unknown_wrong_answer_gets_the_fallback_naming_the_case():
+    result = _exercise().evaluate(lambda x: np.asarray(x) * 3)
+    assert result.status is Status.FAILED
+    assert "two numbers" in result.message and "6" not in result.message
 
 
 def test_check_never_lets_an_unforeseen_checker_error_escape(progress_file):
-    def grader(answer):
+    def probe(answer, case):
         return {}[answer]  # KeyError inside the checker
 
-    result = _exercise(grader).evaluate("x")
+    result = _exercise(probe=probe).evaluate("x")
     assert result.status is Status.FAILED
     assert "KeyError" in result.message and "Traceback" not in result.message
 
 
 def test_passed_result_records_progress(progress_file):
-    LearnerExercise(_exercise()).check(1)
+    LearnerExercise(_exercise()).check(_double)
     assert '"status": "passed"' in progress_file.read_text()
 
 
@@ -82,26 +89,33 @@ def test_solution_shows_the_reference_source():
 
     ex = _exercise()
     ex.reference = reference
-    assert "return x + 1" in ex.solution().code
+    assert "def demo(x):" in ex.solution().code and "return x + 1" in ex.solution().code
 
 
-def test_call_learner_reports_the_learners_exception_as_a_sentence():
+def _sentence(answer, *args, timeout=None):
+    failed, value = probing.run(answer, Case(args), timeout=timeout)
+    observed = failed if failed is not None else probing.observe_value(value)
+    reference = probing.observe_value(np.zeros(3))
+    return observed, describe_difference(observed, reference, what="your answer", timeout=timeout)
+
+
+def test_a_learners_exception_becomes_a_sentence():
     def broken(x):
         raise ValueError("shapes do not match")
 
-    with pytest.raises(Mistake, match="your function raised ValueError: shapes do not match"):
-        call_learner(broken, 1)
+    _, says = _sentence(broken, 1)
+    assert says == "your function raised ValueError: shapes do not match"
 
 
-def test_call_learner_treats_not_implemented_as_not_attempted():
+def test_not_implemented_reads_as_not_attempted():
     def stub(x):
         raise NotImplementedError
 
-    with pytest.raises(NotAttempted):
-        call_learner(stub, 1)
+    observed, _ = _sentence(stub, 1)
+    assert observed["outcome"] == "not_attempted"
 
 
-def test_call_learner_stops_an_endless_loop():
+def test_an_endless_loop_is_stopped_and_named():
     def forever(x):
         while True:
             try:
@@ -109,70 +123,57 @@ def test_call_learner_stops_an_endless_loop():
             except Exception:  # a learner's catch-all must not swallow the time limit
                 pass
 
-    with pytest.raises(Mistake, match="did not finish within 0.5 seconds"):
-        call_learner(forever, 1, timeout=0.5)
+    _, says = _sentence(forever, 1, timeout=0.5)
+    assert "did not finish within 0.5 seconds" in says
 
 
-def test_call_learner_rejects_a_non_function():
-    with pytest.raises(Mistake, match="expected a function"):
-        call_learner(np.zeros(3))
+def test_a_non_function_is_named():
+    _, says = _sentence(np.zeros(3))
+    assert "expected a function" in says
 
 
 @pytest.mark.parametrize(
-    ("value", "kwargs", "says"),
+    ("value", "says"),
     [
-        (None, {}, "is None"),
-        ([[1, 2], [3]], {}, "different length"),
-        (np.zeros((2, 3)), {"shape": (2, 4)}, "has shape (2, 3), but it should have shape (2, 4)"),
-        (np.zeros(3, dtype=int), {"kind": "bool"}, "should hold bool values"),
-        (np.zeros(5), {"shape": (3,)}, "has shape (5,), but it should have shape (3,)"),
-        (np.array([1.0, np.nan]), {}, "NaN"),
+        (None, "is None"),
+        ([[1, 2], [3]], "different length"),
+        (np.zeros((2, 3)), "has shape (2, 3), but it should have shape (3,)"),
+        (np.zeros(3, dtype=bool), "holds booleans, but it should hold floats"),
+        (np.zeros(5), "has shape (5,), but it should have shape (3,)"),
+        (np.array([1.0, np.nan, 0.0]), "NaN"),
+        (7.0, "has shape (), but it should have shape (3,)"),
     ],
 )
-def test_as_array_names_the_problem(value, kwargs, says):
-    with pytest.raises(Mistake) as err:
-        as_array(value, **kwargs)
-    assert says in str(err.value)
+def test_a_returned_value_that_differs_in_kind_is_named(value, says):
+    _, sentence = _sentence(lambda: value)
+    assert says in sentence
 
 
-def test_as_array_reads_a_tensor():
+def test_a_tensor_is_read_as_its_values():
     import tensorflow as tf
 
-    assert as_array(tf.constant([1, 2]), kind="int").tolist() == [1, 2]
+    observed = probing.observe_value(tf.constant([1, 2]))
+    assert observed["value"] == [1, 2] and observed["kind"] == "i"
 
 
-@pytest.mark.parametrize(
-    ("value", "says"), [(True, "is a bool"), (np.ones(3), "single number"), ("7", "dtype")]
-)
-def test_as_number_rejects_non_numbers(value, says):
-    with pytest.raises(Mistake, match=says):
-        as_number(value)
-
-
-def test_close_uses_a_tolerance():
-    assert checking.close(1.0 + 1e-9, 1.0)
-    assert not checking.close(1.01, 1.0)
-    assert not checking.close([1.0, 2.0], [1.0])
-
-
-def test_call_learner_compiled_traces_like_fit_with_an_unknown_batch_size():
+def test_a_loss_is_traced_like_fit_with_an_unknown_batch_size():
     seen = []
 
     def loss(y_true, y_pred, scale):
         seen.append(tuple(y_true.shape))
         return scale * y_pred[:, 0]
 
-    out = checking.call_learner_compiled(loss, np.zeros((2, 3)), np.ones((2, 3)), extra=(2.0,))
-    assert seen == [(None, 3)]
+    failed, out = probing.compiled_call(loss, (np.zeros((2, 3)), np.ones((2, 3))), (2.0,))
+    assert failed is None and seen == [(None, 3)]
     assert np.asarray(out).tolist() == [2.0, 2.0]
 
 
-def test_numpy_on_a_symbolic_tensor_is_a_mistake_not_an_untouched_stub():
+def test_numpy_on_a_symbolic_tensor_is_named_not_an_untouched_stub():
     def numpy_loss(y_true, y_pred):
         return np.mean(np.log(y_pred))
 
-    with pytest.raises(Mistake, match="SymbolicNumpyUse"):
-        checking.call_learner_compiled(numpy_loss, np.ones((2, 3)), np.ones((2, 3)))
+    failed, _ = probing.compiled_call(numpy_loss, (np.ones((2, 3)), np.ones((2, 3))))
+    assert failed["error"] == "SymbolicNumpyUse"
 
 
 def test_check_with_no_argument_finds_the_answer_in_the_notebook(progress_file, monkeypatch):

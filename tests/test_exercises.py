@@ -22,7 +22,7 @@ EXERCISES = all_exercises()
 IDS = [f"{ex.lesson}/{ex.name}" for ex in EXERCISES]
 WRONG = [(ex, wrong) for ex in EXERCISES for wrong in ex.wrong_answers]
 WRONG_IDS = [f"{ex.lesson}/{ex.name}/{wrong.name}" for ex, wrong in WRONG]
-DATA = [ex for ex in EXERCISES if ex.is_data]
+DATA = EXERCISES  # every exercise is cases + probe + judge
 DATA_IDS = [f"{ex.lesson}/{ex.name}" for ex in DATA]
 MISCONCEPTIONS = [(ex, m) for ex in DATA for m in ex.misconceptions]
 MISCONCEPTION_IDS = [f"{ex.lesson}/{ex.name}/{m.key}" for ex, m in MISCONCEPTIONS]
@@ -124,7 +124,6 @@ def test_wrong_answer_fails_naming_the_misconception_without_revealing_the_answe
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
 @pytest.mark.parametrize("bad", list(BAD_INPUTS), ids=list(BAD_INPUTS))
 def test_bad_input_gets_a_sentence_not_a_traceback(ex, bad, progress_file, monkeypatch):
-    monkeypatch.setattr(checking, "DEFAULT_CALL_TIMEOUT", 1.0)
     monkeypatch.setattr(probing, "DEFAULT_CALL_TIMEOUT", 1.0)
     result = ex.evaluate(BAD_INPUTS[bad])
     assert isinstance(result, checking.Result)
