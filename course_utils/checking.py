@@ -195,7 +195,15 @@ class Exercise:
         probe = self.probe or call()
         if answer is Ellipsis or answer is None:
             return [{"outcome": "not_attempted"} for _ in cases]
-        return [probe(answer, case) for case in cases]
+        observations: list[Observation] = []
+        for case in cases:
+            if observations and observations[-1].get("outcome") == "timeout":
+                # An answer that never finished on one case is not run again: an endless loop
+                # costs its time limit once per exercise, not once per case.
+                observations.append({"outcome": "timeout"})
+                continue
+            observations.append(probe(answer, case))
+        return observations
 
     def judge_for(self, seed: int | None = None) -> Judge:
         """The judge of one seed's cases: the reference's and each misconception's observations,
