@@ -18,7 +18,7 @@ from course_utils.grading.identify import (
     resolve_lesson,
     suspicious,
 )
-from course_utils.grading.runner import MIME, grade_cell, strip_shell
+from course_utils.grading.runner import MIME, observe_cell, strip_shell
 from course_utils.grading.shard import ShardError, parse_shard, select
 from course_utils.grading.store import Store, content_key
 from course_utils.registry import lesson_ids
@@ -191,11 +191,11 @@ def test_tampering_is_pointed_out_to_the_instructor():
     assert notes[1].startswith("cell 2 prints text that imitates a check result")
 
 
-def test_the_grader_cell_carries_its_nonce_and_verifies_where_checks_come_from():
-    code = grade_cell("abc123", "00_start_here", "/course/course_utils", 5.0)
-    compile(code, "<grade>", "exec")
+def test_the_observe_cell_carries_its_nonce_and_reads_the_cases_it_was_sent():
+    code = observe_cell("abc123", "00_start_here", "count_real_tokens", "/grading/in", 5.0)
+    compile(code, "<observe>", "exec")
     assert "'abc123'" in code and MIME in code
-    assert "replaced course modules" in code and "del sys.modules[name]" in code
+    assert "read_cases('/grading/in'" not in code and "exchange.read_cases(in_dir, name)" in code
 
 
 # --------------------------------------------------------------------------- reports

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..registry import exercises
 
-COLUMNS = ["learner", "submission", "lesson", "check", "status", "message", "notes"]
+COLUMNS = ["learner", "submission", "lesson", "check", "status", "message", "notes", "isolation"]
 STATUSES = ["passed", "failed", "not attempted", "error"]
 CHART = "pass_rates.png"
 
@@ -38,7 +38,11 @@ def build_rows(manifest: list[dict], results: dict[str, dict | None]) -> list[di
     rows = []
     for entry in sorted(manifest, key=lambda e: (e["learner"], e["submission"])):
         result = results.get(entry["key"])
-        base = {"learner": entry["learner"], "submission": entry["submission"]}
+        base = {
+            "learner": entry["learner"],
+            "submission": entry["submission"],
+            "isolation": (result or {}).get("isolation", ""),
+        }
         if result is None:
             rows.append(
                 {
@@ -81,11 +85,18 @@ def build_rows(manifest: list[dict], results: dict[str, dict | None]) -> list[di
     return rows
 
 
+def spreadsheet_safe(value) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting with `=`, `+`, `-`, `@`, a tab or a
+    carriage return (a formula, e.g. `=HYPERLINK(...)` from a file name) gets a leading `'`."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def write_csv(path: Path, rows: list[dict]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: spreadsheet_safe(row.get(k, "")) for k in COLUMNS} for row in rows)
 
 
 def _cell(text: str) -> str:
