@@ -266,7 +266,10 @@ def judge_report(
             rows[name] = {
                 "check": name,
                 "status": "error",
-                "message": "the probe's report was malformed",
+                "message": (
+                    "the probe's observations were malformed: the notebook changed how its "
+                    "answer is observed (see the notes), so it cannot be graded"
+                ),
             }
             continue
         try:

@@ -104,11 +104,29 @@ def read_report(path: Path) -> dict | None:
     return report if isinstance(report, dict) else None
 
 
+_OUTCOMES = {"value", "raised", "timeout", "not_attempted", "not_callable"}
+
+
+def well_formed(observation: Any) -> bool:
+    """Whether one observation has the shape a probe writes (judging.py's docstring): the judge
+    is only ever given those, so a forged one cannot make it misbehave."""
+    if not isinstance(observation, dict) or observation.get("outcome") not in _OUTCOMES:
+        return False
+    if observation["outcome"] != "value":
+        return True
+    shape, kind = observation.get("shape", "?"), observation.get("kind", "?")
+    shape_ok = shape is None or (
+        isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape)
+    )
+    kind_ok = kind is None or isinstance(kind, str)
+    extra_ok = isinstance(observation.get("extra", {}), dict)
+    return shape_ok and kind_ok and extra_ok and "value" in observation
+
+
 def observations_of(report: dict, name: str, count: int) -> list[dict] | None:
-    """The observations the report gives for exercise `name`: a list of `count` dicts, or None."""
+    """The observations the report gives for exercise `name`: `count` well-formed ones, or
+    None."""
     got = (report.get("observations") or {}).get(name) if isinstance(report, dict) else None
     if not isinstance(got, list) or len(got) != count:
         return None
-    if not all(isinstance(o, dict) and isinstance(o.get("outcome"), str) for o in got):
-        return None
-    return got
+    return got if all(well_formed(o) for o in got) else None
