@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import os
 import subprocess
 import sys
 import time
@@ -300,3 +301,21 @@ def test_a_sandbox_ends_every_process_it_started_and_caps_its_stderr(tmp_path, h
     assert not [
         p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "311"]
     ]
+
+
+def test_without_bubblewrap_the_fallback_grades_and_says_which_isolation_did(tmp_path):
+    folder, out = tmp_path / "class", tmp_path / "out"
+    folder.mkdir()
+    nbformat.write(_with(SOLUTION, 0), folder / "ada__right.ipynb")
+    run = subprocess.run(
+        [sys.executable, "-m", "course_utils", "grade", str(folder), "-o", str(out), "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COURSE_GRADE_ISOLATION": sandbox.PROCESS_GROUP},
+    )
+    assert run.returncode == 0, run.stderr
+    with open(out / "grades.csv", encoding="utf-8") as fh:
+        (row,) = csv.DictReader(fh)
+    assert (row["status"], row["isolation"]) == ("passed", sandbox.PROCESS_GROUP)
