@@ -3,6 +3,7 @@ shards, the result store, the reports, and the grader cell's tamper checks."""
 
 from __future__ import annotations
 
+import csv
 import json
 
 import nbformat
@@ -270,3 +271,17 @@ def test_every_registered_lesson_can_be_identified_from_its_exercise_notebook(ro
         path = root / "exercises" / f"{lesson}.ipynb"
         if path.exists():
             assert identify_lesson(nbformat.read(path, as_version=4)) == lesson
+
+
+def test_grades_csv_gives_points_and_the_gradebook_a_total_per_learner(tmp_path):
+    report.write_all(tmp_path, MANIFEST, RESULTS)
+    with open(tmp_path / "grades.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["points"] for r in rows] == [str(int(r["status"] == "passed")) for r in rows]
+    with open(tmp_path / report.GRADEBOOK, encoding="utf-8") as fh:
+        book = list(csv.DictReader(fh))
+    assert [b["learner"] for b in book] == sorted({r["learner"] for r in rows})
+    for b in book:
+        mine = [r for r in rows if r["learner"] == b["learner"]]
+        assert int(b["total"]) == max(sum(int(r["points"]) for r in mine), 0)
+        assert b["out of"] == "1"
