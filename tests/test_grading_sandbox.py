@@ -319,3 +319,22 @@ def test_without_bubblewrap_the_fallback_grades_and_says_which_isolation_did(tmp
     with open(out / "grades.csv", encoding="utf-8") as fh:
         (row,) = csv.DictReader(fh)
     assert (row["status"], row["isolation"]) == ("passed", sandbox.PROCESS_GROUP)
+
+
+def test_a_resume_verifies_the_installed_files_before_reusing_a_result(tmp_path, monkeypatch):
+    from course_utils.grading import store
+
+    check = tmp_path / "check.py"
+    check.write_text("right")
+    monkeypatch.setattr(store, "_installed_files", lambda: [check])
+    store.installed_fingerprint.cache_clear()
+    try:
+        results = store.Store(tmp_path / "out")
+        results.put("k", {"checks": []})
+        assert results.get("k") == {"checks": []}
+        check.write_text("edited to pass everything")
+        with pytest.raises(store.InstallationChanged):
+            results.get("k")
+    finally:
+        monkeypatch.undo()
+        store.installed_fingerprint.cache_clear()

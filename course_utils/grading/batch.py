@@ -318,6 +318,8 @@ def grade_all(
         todo.setdefault(entry.key, entry)
     outcome.reused = len({e.key for e in entries}) - len(todo)
     progress = Progress(len({e.key for e in entries}), stream, outcome.reused)
+    if stream is not None and todo:
+        print(f"isolation: {sandbox.isolation()} (see the guide's threat model)", file=stream)
     runners = _Runners()
 
     def finish(entry: Entry, result: dict) -> None:
