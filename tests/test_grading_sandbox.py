@@ -338,3 +338,31 @@ def test_a_resume_verifies_the_installed_files_before_reusing_a_result(tmp_path,
     finally:
         monkeypatch.undo()
         store.installed_fingerprint.cache_clear()
+
+
+def test_a_report_shaped_to_break_the_grader_is_that_submissions_error(tmp_path):
+    from course_utils.grading.batch import judge_report
+    from course_utils.registry import exercises
+
+    items = list(exercises("00"))
+    done = sandbox.Finished(0, None, 1.0)
+    for report in (
+        {"notes": "abc", "checks": {"x": 1}, "observations": ["x"]},
+        {"observations": {"count_real_tokens": "[1, 2"}},
+        {"observations": {"count_real_tokens": 5}, "checks": [None, "x"]},
+    ):
+        result = judge_report({"lesson": "00_start_here"}, items, 7, report, done, "bubblewrap", [])
+        assert [c["status"] for c in result["checks"]] == ["error"]
+
+
+def test_links_beside_a_notebook_are_copied_as_links_never_followed(tmp_path):
+    from course_utils.grading.runner import copy_folder
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("another learner's answer")
+    sub = tmp_path / "sub"
+    (sub / "data").mkdir(parents=True)
+    (sub / "data" / "link.txt").symlink_to(secret)
+    (sub / "n.ipynb").write_text("{}")
+    copy_folder(sub / "n.ipynb", tmp_path / "copy")
+    assert (tmp_path / "copy" / "data" / "link.txt").is_symlink()

@@ -123,12 +123,13 @@ class _Runners:
 
     def add(self, proc: subprocess.Popen) -> None:
         with self.lock:
+            self.procs = {p for p in self.procs if p.poll() is None}  # never a reaped pid
             self.procs.add(proc)
 
     def kill_all(self) -> None:
         with self.lock:
             self.stopping = True
-            procs = list(self.procs)
+            procs = [p for p in self.procs if p.poll() is None]
         for proc in procs:
             _kill_tree(proc.pid)
             try:
@@ -182,7 +183,9 @@ def run_job(job: dict, limits: Limits, kernel: str, runners: _Runners, seed: int
             out_dir=out_dir,
             stderr=Path(tmp, "stderr"),
             how=how,
-            wall_seconds=limits.hard_timeout(),
+            # reruns for probes that never finish: up to one notebook run per exercise more
+            wall_seconds=limits.hard_timeout()
+            + len(items) * (limits.notebook_timeout + limits.grade_timeout),
             memory_mb=limits.memory_mb * 1.5 + 1024,
             started=runners.add,
         )
@@ -190,7 +193,14 @@ def run_job(job: dict, limits: Limits, kernel: str, runners: _Runners, seed: int
         tail = sandbox.stderr_tail(Path(tmp, "stderr"))
     if how == sandbox.PROCESS_GROUP and installed_fingerprint.cache_info().currsize:
         verify_installation()  # the fallback hides nothing: did the submission edit the course?
-    return judge_report(job, items, seed, report, finished, how, notes, tail)
+    try:
+        return judge_report(job, items, seed, report, finished, how, notes, tail)
+    except Exception as exc:  # a report shaped to break the judge: that submission's error
+        return {
+            **_bad(job["lesson"], f"the sandbox's report could not be read ({type(exc).__name__})"),
+            "isolation": how,
+            "notes": notes,
+        }
 
 
 def _infra(job: dict, how: str, message: str) -> dict:
@@ -234,7 +244,8 @@ def judge_report(
             detail = tail or f"exit status {finished.returncode}"
             return _infra(job, how, f"the grader's runner failed ({detail})")
         return {**result, "error": why, "notes": notes}
-    notes = notes + [_text(n, 500) for n in list(report.get("notes") or [])[:50]]
+    got_notes = report.get("notes")
+    notes = notes + [_text(n, 500) for n in (got_notes if isinstance(got_notes, list) else [])[:50]]
     result["notes"] = notes
     if report.get("infrastructure"):
         return _infra(job, how, _text(report.get("error")))
@@ -242,7 +253,8 @@ def judge_report(
         return {**result, "error": _text(report["error"])}
     data = {ex.name: ex for ex in items if ex.is_data}
     rows: dict[str, dict] = {}
-    for row in report.get("checks") or []:
+    got_rows = report.get("checks")
+    for row in got_rows if isinstance(got_rows, list) else []:
         if not isinstance(row, dict) or row.get("check") not in {ex.name for ex in items}:
             continue
         name, status = row["check"], row.get("status")
@@ -254,7 +266,8 @@ def judge_report(
     for name, ex in data.items():
         if name in rows:
             continue
-        raw = (report.get("observations") or {}).get(name)
+        got = report.get("observations")
+        raw = got.get(name) if isinstance(got, dict) else None
         try:
             observed = json.loads(raw) if isinstance(raw, str) else None
         except ValueError:

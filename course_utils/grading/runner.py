@@ -376,7 +376,8 @@ def copy_folder(notebook: Path, into: Path) -> bool:
                 if size > budget or any(p.suffix == ".ipynb" for p in item.rglob("*.ipynb")):
                     complete = complete and size <= budget
                     continue
-                shutil.copytree(item, into / item.name, symlinks=False)
+                # links stay links: followed here, they could copy in what the sandbox hides
+                shutil.copytree(item, into / item.name, symlinks=True)
                 budget -= size
         except OSError:
             complete = False
@@ -449,7 +450,7 @@ def grade(job: dict, in_dir: Path) -> dict:
             if not pending:
                 break
             run_dir = workdir / f"run{attempt}"
-            shutil.copytree(in_dir / "submission", run_dir, symlinks=False)
+            shutil.copytree(in_dir / "submission", run_dir, symlinks=True)
             kernel, start_error = _start_kernel(job, run_dir, workdir, limits, attempt)
             if kernel is None:
                 return _report(
