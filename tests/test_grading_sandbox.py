@@ -86,6 +86,21 @@ try:
 except OSError as exc:
     print("stderr refused more:", exc)"""
 
+STACK = """def count_real_tokens(batch, pad_id=0):
+    import inspect
+    for info in inspect.stack():
+        for name in ("expected", "reference", "judge", "want"):
+            if name in info.frame.f_locals:
+                return info.frame.f_locals[name]
+    return None"""
+
+
+def _peer(folder: Path) -> str:
+    return f"""import glob, json
+peer = json.load(open(sorted(glob.glob({str(folder)!r} + "/*.ipynb"))[0]))
+exec(next(c["source"] for c in peer["cells"] if "def count_real_tokens" in "".join(c["source"])))"""
+
+
 RETRY = """def count_real_tokens(batch, pad_id=0):
     import time
     while True:
@@ -142,6 +157,8 @@ def graded(tmp_path_factory):
         ),
         "refs__imports_answers.ipynb": _replace_answer(SOLUTION, REFERENCES),
         "sol__reads_solutions.ipynb": _replace_answer(SOLUTION, READ_SOLUTIONS),
+        "peer__reads_classmates.ipynb": _replace_answer(SOLUTION, _peer(folder)),
+        "stack__reads_the_checker.ipynb": _replace_answer(SOLUTION, STACK),
         "killer__kills_parent.ipynb": _with(SOLUTION, ANSWER_CELL + 1, KILL_PARENT),
         "writer__writes_output.ipynb": _with(SOLUTION, ANSWER_CELL + 1, _write_out(out)),
         "daemon__detached_stderr.ipynb": _with(SOLUTION, ANSWER_CELL + 1, DETACHED),
@@ -171,7 +188,7 @@ def graded(tmp_path_factory):
 
 def test_the_batch_survives_every_hostile_notebook(graded):
     assert graded["run"].returncode == 0, graded["run"].stderr
-    assert len(graded["rows"]) == 11
+    assert len(graded["rows"]) == 13
     isolation = sandbox.isolation()
     assert {r["isolation"] for r in graded["every"]} == {isolation}
 
@@ -191,6 +208,17 @@ def test_the_references_and_the_solutions_are_not_visible_in_the_sandbox(graded)
     reads = graded["rows"]["reads_solutions.ipynb"]
     assert reads["status"] == "not attempted"
     assert "raised FileNotFoundError" in reads["notes"]
+    peer = graded["rows"]["reads_classmates.ipynb"]
+    assert peer["status"] == "not attempted"
+    assert "raised IndexError" in peer["notes"]
+
+
+def test_an_answer_that_reads_the_expected_value_from_the_call_stack_finds_none(graded):
+    row = graded["rows"]["reads_the_checker.ipynb"]
+    assert (row["status"], row["message"]) == (
+        "failed",
+        "what your function returned is None; did you forget a `return`?",
+    )
 
 
 def test_a_notebook_that_kills_its_grading_process_gets_a_row_saying_so(graded):
