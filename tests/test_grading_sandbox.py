@@ -418,3 +418,26 @@ def test_links_beside_a_notebook_are_copied_as_links_never_followed(tmp_path):
     (sub / "n.ipynb").write_text("{}")
     copy_folder(sub / "n.ipynb", tmp_path / "copy")
     assert (tmp_path / "copy" / "data" / "link.txt").is_symlink()
+
+
+def test_a_sandbox_that_fills_its_exchange_folder_is_stopped(tmp_path):
+    in_dir, out_dir = tmp_path / "in", tmp_path / "out"
+    in_dir.mkdir()
+    out_dir.mkdir()
+    code = (
+        "import os, sys, time\n"
+        "for i in range(5000):\n"
+        "    open(os.path.join(sys.argv[1], str(i)), 'w').close()\n"
+        "time.sleep(60)\n"
+    )
+    inside = sandbox.inside_paths(sandbox.isolation(), in_dir, out_dir)[1]
+    done = sandbox.run(
+        [sys.executable, "-c", code, inside],
+        in_dir=in_dir,
+        out_dir=out_dir,
+        stderr=tmp_path / "stderr",
+        how=sandbox.isolation(),
+        wall_seconds=30,
+        memory_mb=2000,
+    )
+    assert done.killed_for == "disk" and done.seconds < 20

@@ -233,6 +233,8 @@ def judge_report(
             why = f"the sandbox overran its hard limit of {finished.seconds:.0f} s and was stopped"
         elif finished.killed_for == "memory":
             why = "the sandbox used far more memory than the limit and was stopped"
+        elif finished.killed_for == "disk":
+            why = "the notebook wrote more than 64 MB into the grader's exchange folder and was stopped"
         elif finished.returncode is not None and (
             finished.returncode < 0 or (how == sandbox.BUBBLEWRAP and finished.returncode > 128)
         ):

@@ -47,7 +47,7 @@ class Finished:
     """How a sandboxed command ended."""
 
     returncode: int | None  # None: killed by the grader
-    killed_for: str | None  # "time" | "memory" | None
+    killed_for: str | None  # "time" | "memory" | "disk" | None
     seconds: float
 
 
@@ -177,6 +177,22 @@ def _kill_marked(marker: str) -> None:
             pass
 
 
+def _out_too_big(out_dir: Path, limit: int = FILE_LIMIT, entries: int = 1000) -> bool:
+    """Whether the writable exchange folder (the one folder of the grader's disk the sandbox
+    can write to) holds more than `limit` bytes or `entries` files and folders."""
+    total, seen = 0, 0
+    for root, dirs, files in os.walk(out_dir):
+        seen += len(dirs) + len(files)
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+        if total > limit or seen > entries:
+            return True
+    return False
+
+
 def _rss_mb(proc: subprocess.Popen) -> float:
     import psutil
 
@@ -238,6 +254,8 @@ def run(
                 killed_for = "time"
             elif _rss_mb(proc) > memory_mb:
                 killed_for = "memory"
+            elif _out_too_big(out_dir):
+                killed_for = "disk"
             if killed_for:
                 _kill(proc, marker)
                 proc.wait()
