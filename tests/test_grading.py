@@ -3,6 +3,7 @@ shards, the result store, the reports, and the grader cell's tamper checks."""
 
 from __future__ import annotations
 
+import csv
 import json
 
 import nbformat
@@ -18,7 +19,7 @@ from course_utils.grading.identify import (
     resolve_lesson,
     suspicious,
 )
-from course_utils.grading.runner import MIME, grade_cell, strip_shell
+from course_utils.grading.runner import MIME, observe_cell, strip_shell
 from course_utils.grading.shard import ShardError, parse_shard, select
 from course_utils.grading.store import Store, content_key
 from course_utils.registry import lesson_ids
@@ -191,11 +192,11 @@ def test_tampering_is_pointed_out_to_the_instructor():
     assert notes[1].startswith("cell 2 prints text that imitates a check result")
 
 
-def test_the_grader_cell_carries_its_nonce_and_verifies_where_checks_come_from():
-    code = grade_cell("abc123", "00_start_here", "/course/course_utils", 5.0)
-    compile(code, "<grade>", "exec")
+def test_the_observe_cell_carries_its_nonce_and_reads_the_cases_it_was_sent():
+    code = observe_cell("abc123", "00_start_here", "count_real_tokens", "/grading/in", 5.0)
+    compile(code, "<observe>", "exec")
     assert "'abc123'" in code and MIME in code
-    assert "replaced course modules" in code and "del sys.modules[name]" in code
+    assert "read_cases('/grading/in'" not in code and "exchange.read_cases(in_dir, name)" in code
 
 
 # --------------------------------------------------------------------------- reports
@@ -270,3 +271,17 @@ def test_every_registered_lesson_can_be_identified_from_its_exercise_notebook(ro
         path = root / "exercises" / f"{lesson}.ipynb"
         if path.exists():
             assert identify_lesson(nbformat.read(path, as_version=4)) == lesson
+
+
+def test_grades_csv_gives_points_and_the_gradebook_a_total_per_learner(tmp_path):
+    report.write_all(tmp_path, MANIFEST, RESULTS)
+    with open(tmp_path / "grades.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["points"] for r in rows] == [str(int(r["status"] == "passed")) for r in rows]
+    with open(tmp_path / report.GRADEBOOK, encoding="utf-8") as fh:
+        book = list(csv.DictReader(fh))
+    assert [b["learner"] for b in book] == sorted({r["learner"] for r in rows})
+    for b in book:
+        mine = [r for r in rows if r["learner"] == b["learner"]]
+        assert int(b["total"]) == max(sum(int(r["points"]) for r in mine), 0)
+        assert b["out of"] == "1"

@@ -112,6 +112,7 @@ def run_grade(args: argparse.Namespace) -> int:
     from .batch import grade_all
     from .collect import NoSubmissions, collect
     from .shard import ShardError, parse_shard, select, write_manifest
+    from .store import InstallationChanged
 
     stream = sys.stderr
     out = Path(args.out)
@@ -159,6 +160,9 @@ def run_grade(args: argparse.Namespace) -> int:
             file=stream,
         )
         return 130
+    except InstallationChanged as exc:
+        print(f"error: {exc}", file=stream)
+        return 1
     print(
         f"graded {outcome.graded}, already graded {outcome.reused}, "
         f"{outcome.problems} with a problem, {len(outcome.not_graded)} not graded",

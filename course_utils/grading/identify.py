@@ -32,8 +32,8 @@ _CALL = re.compile(
     r"""\bexercises\(\s*(?:lesson\s*=\s*)?(?:(["'])(?P<name>[^"'\n]{1,60})\1|(?P<number>\d{1,2}))\s*[,)]"""
 )
 
-# Source patterns worth an instructor's look: the grade ignores them (see runner.py) but they
-# suggest an attempt to change how checks behave.
+# Source patterns worth an instructor's look: they cannot change a grade (the judge runs in the
+# grader's process, see batch.py) but they suggest an attempt to change how checks behave.
 _SUSPICIOUS = [
     (re.compile(r"\bcourse_utils\b[\w.]*\.\w+\s*=(?!=)"), "assigns to part of course_utils"),
     (
@@ -197,8 +197,8 @@ def suspicious(cells: list[CodeCell]) -> list[str]:
                 )
                 line = line if len(line) <= 70 else line[:67] + "..."
                 notes.append(
-                    f"cell {cell.number} {what} (`{line}`); the grade ignores this because the "
-                    "grader re-imports the checks, but you may want to look"
+                    f"cell {cell.number} {what} (`{line}`); it cannot make a check pass (the "
+                    "judge runs outside the notebook), but you may want to look"
                 )
                 break
     return notes

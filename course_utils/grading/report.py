@@ -19,7 +19,18 @@ from pathlib import Path
 
 from ..registry import exercises
 
-COLUMNS = ["learner", "submission", "lesson", "check", "status", "message", "notes"]
+COLUMNS = [
+    "learner",
+    "submission",
+    "lesson",
+    "check",
+    "status",
+    "points",
+    "message",
+    "notes",
+    "isolation",
+]
+GRADEBOOK = "gradebook.csv"
 STATUSES = ["passed", "failed", "not attempted", "error"]
 CHART = "pass_rates.png"
 
@@ -38,7 +49,11 @@ def build_rows(manifest: list[dict], results: dict[str, dict | None]) -> list[di
     rows = []
     for entry in sorted(manifest, key=lambda e: (e["learner"], e["submission"])):
         result = results.get(entry["key"])
-        base = {"learner": entry["learner"], "submission": entry["submission"]}
+        base = {
+            "learner": entry["learner"],
+            "submission": entry["submission"],
+            "isolation": (result or {}).get("isolation", ""),
+        }
         if result is None:
             rows.append(
                 {
@@ -81,11 +96,56 @@ def build_rows(manifest: list[dict], results: dict[str, dict | None]) -> list[di
     return rows
 
 
+def spreadsheet_safe(value) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting with `=`, `+`, `-`, `@`, a tab or a
+    carriage return (a formula, e.g. `=HYPERLINK(...)` from a file name) gets a leading `'`."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def write_csv(path: Path, rows: list[dict]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(
+            {
+                k: spreadsheet_safe(_points(row) if k == "points" else row.get(k, ""))
+                for k in COLUMNS
+            }
+            for row in rows
+        )
+
+
+def _points(row: dict) -> int:
+    """One point per passed check."""
+    return int(row.get("status") == "passed")
+
+
+def gradebook(rows: list[dict]) -> tuple[list[str], list[dict]]:
+    """One row per learner for an LMS (Canvas, Moodle): a column per lesson/check with the best
+    points over that learner's submissions, then the total and the maximum."""
+    checks = sorted({f"{r['lesson']}/{r['check']}" for r in rows if r.get("lesson") and r["check"]})
+    best: dict[str, dict[str, int]] = defaultdict(dict)
+    for r in rows:
+        mine, key = best[r["learner"]], f"{r['lesson']}/{r['check']}"
+        if key in checks:
+            mine[key] = max(mine.get(key, 0), _points(r))
+    table = []
+    for learner in sorted(best):
+        points = {c: best[learner].get(c, 0) for c in checks}
+        total = sum(points.values())
+        table.append({"learner": learner, **points, "total": total, "out of": len(checks)})
+    return ["learner", *checks, "total", "out of"], table
+
+
+def write_gradebook(path: Path, rows: list[dict]) -> None:
+    """`gradebook.csv`: a CSV both Canvas and Moodle import (map `learner` to the LMS's user
+    column, then pick `total` or the per-check columns as grade items)."""
+    columns, table = gradebook(rows)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in table)
 
 
 def _cell(text: str) -> str:
@@ -283,10 +343,12 @@ def feedback_html(entry: dict, rows: list[dict]) -> str:
 
 
 def write_all(out: Path, manifest: list[dict], results: dict[str, dict | None]) -> list[dict]:
-    """Write grades.csv, summary.md, the chart and the feedback pages; returns the rows."""
+    """Write grades.csv, gradebook.csv, summary.md, the chart and the feedback pages; returns
+    the rows."""
     out = Path(out)
     rows = build_rows(manifest, results)
     write_csv(out / "grades.csv", rows)
+    write_gradebook(out / GRADEBOOK, rows)
     (out / "summary.md").write_text(summary_markdown(manifest, rows), encoding="utf-8")
     write_chart(out / CHART, rows)
     by_submission: dict[str, list[dict]] = defaultdict(list)

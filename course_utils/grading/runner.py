@@ -1,12 +1,15 @@
-"""Execute one submission in a fresh kernel and grade it with the course's own checks.
+"""Inside the sandbox: execute one submission in a fresh kernel and probe its answers.
 
-Run as `python -m course_utils.grading.runner JOB.json RESULT.json` (one process per submission,
-started by batch.py, so a runner that misbehaves is killed without touching the others).
+Run as `python -m course_utils.grading.runner IN OUT` by sandbox.py (bubblewrap, or the
+process-group fallback), one process per submission. `IN` (read-only) holds `job.json`, the
+submission's folder as the grader copied it, and the cases the grader drew from its secret seed
+(exchange.py); the report goes to `OUT/report.json`. Everything here, the runner included, is
+on the learner's side of the wall: the report is data that the grader checks and judges, so a
+notebook that tampers with this process can spoil its own observations but never pass a check.
 
 What happens to a submission:
-1. its folder is copied to a temporary folder (other notebooks, hidden files and large files
-   left out); the kernel runs there, with its progress file there too, so the instructor's
-   files are never written by the course's own code;
+1. its folder is copied to the sandbox's private /tmp (again for each attempt); the kernel
+   runs there, with its progress file there too;
 2. its code cells run in order in a fresh `masking-course` kernel. A cell that raises is noted
    and the next cells still run (the learner's later answers still count). A cell that runs
    past `cell_timeout`, or past what is left of `notebook_timeout`, is interrupted; once the
@@ -18,12 +21,10 @@ What happens to a submission:
    or limits nothing;
 4. if the kernel dies in a learner cell (os._exit, a crash, the memory limit, an uninterruptible
    loop), a fresh kernel reruns the notebook without that cell, at most `max_attempts` times;
-5. a grader cell removes IPython hooks and trace functions, then a second grader cell forgets
-   every `course_utils` module, imports the checks fresh from the installed package (checking
-   that every module really comes from there), and calls each exercise's check on the
-   learner's namespace object `answer_name`. Results travel back as display data of a private
-   MIME type carrying a random nonce that only this grader cell knows; anything the learner's
-   cells printed is ignored.
+5. a reset cell removes IPython hooks and trace functions, then one observe cell per exercise
+   runs its probe on the grader's cases (`grade_timeout` each). An exercise whose probe does
+   not finish (a retry loop that swallows the interrupt) is reported as unfinished and the
+   notebook is rerun for the remaining exercises: the loop costs that exercise only.
 """
 
 from __future__ import annotations
@@ -88,8 +89,9 @@ class CodeCell:
 
 
 # Shell escapes and magics that reach outside the kernel; the grader does not run them.
+# (`%%capture` only silences output, so it runs: dropping it dropped an honest import cell.)
 _SHELL_LINE = re.compile(r"^(?P<indent>\s*)(?:!|%(?:pip|conda|mamba|system|sx|sc)\b)")
-_SHELL_CELL = re.compile(r"^\s*%%(?:bash|sh|script|system|sx|writefile|file|capture)\b")
+_SHELL_CELL = re.compile(r"^\s*%%(?:bash|sh|script|system|sx|writefile|file)\b")
 
 
 def strip_shell(source: str) -> tuple[str, bool]:
@@ -297,73 +299,55 @@ __course_reset()
 del __course_reset
 """
 
-_GRADE_CELL = """\
-def __course_grade(nonce, lesson, package_dir, call_timeout):
-    import importlib, os, sys
+# Runs one exercise's probe on the cases the grader sent. What it emits is only data for the
+# grader's judge (which lives in another process): a notebook that patches anything here can
+# change what is observed, never what is expected.
+_OBSERVE_CELL = """\
+def __course_observe(nonce, lesson, name, in_dir, call_timeout):
+    import importlib, json
     ip = get_ipython()
     publish = ip.display_pub.publish
 
     def emit(**payload):
-        publish(data={{"text/plain": "grade", {mime!r}: dict(payload, nonce=nonce)}}, metadata={{}})
+        publish(data={{"text/plain": "observed", {mime!r}: dict(payload, check=name, nonce=nonce)}}, metadata={{}})
 
-    def ours(name):
-        return name == "course_utils" or name.startswith("course_utils.")
-
-    for name in [n for n in list(sys.modules) if ours(n)]:
-        del sys.modules[name]
-    try:  # only if the notebook loaded Keras: importing it here would cost seconds
-        reg = sys.modules["keras.src.saving.object_registration"]
-        for table in (reg.GLOBAL_CUSTOM_OBJECTS, reg.GLOBAL_CUSTOM_NAMES):
-            for key in [k for k, v in table.items() if ours(getattr(v, "__module__", "") or "") or ours(str(getattr(k, "__module__", "")))]:
-                del table[key]
-    except Exception:
-        pass
-    sys.path.insert(0, os.path.dirname(package_dir))
-    importlib.invalidate_caches()
     try:
         registry = importlib.import_module("course_utils.registry")
+        probing = importlib.import_module("course_utils.probing")
         checking = importlib.import_module("course_utils.checking")
-        exercises = list(registry.exercises(lesson))
+        exchange = importlib.import_module("course_utils.grading.exchange")
+        ex = getattr(registry.exercises(lesson), name)
     except BaseException as exc:
-        emit(fatal=f"the course's checks could not be imported ({{type(exc).__name__}}: {{exc}})")
+        emit(fatal=f"the course's probes could not be imported ({{type(exc).__name__}}: {{exc}})")
         return
-    finally:
-        sys.path.remove(os.path.dirname(package_dir))
-    foreign = sorted(
-        n for n, m in sys.modules.items()
-        if ours(n) and not os.path.realpath(getattr(m, "__file__", None) or "/").startswith(package_dir + os.sep)
-    )
-    if foreign:
-        emit(fatal="the notebook replaced course modules with its own copies (" + ", ".join(foreign) + ")")
-        return
-    checking.DEFAULT_CALL_TIMEOUT = call_timeout
+    probing.DEFAULT_CALL_TIMEOUT = call_timeout
     ns = ip.user_ns
-    for ex in exercises:
-        if ex.answer_name not in ns:
-            emit(check=ex.name, status="missing", message="")
-            continue
-        try:
-            result = ex.evaluate(ns[ex.answer_name])
-            emit(check=ex.name, status=str(result.status.value), message=str(result.message))
-        except BaseException as exc:
-            emit(check=ex.name, status="error", message=type(exc).__name__)
-__course_grade({nonce!r}, {lesson!r}, {package_dir!r}, {call_timeout!r})
-del __course_grade
+    if ex.answer_name not in ns:
+        emit(missing=True)
+        return
+    try:
+        emit(observations=json.dumps(ex.observe(ns[ex.answer_name], exchange.read_cases(in_dir, name))))
+    except BaseException as exc:
+        emit(error=type(exc).__name__)
+__course_observe({nonce!r}, {lesson!r}, {name!r}, {in_dir!r}, {call_timeout!r})
+del __course_observe
 """
 
 
-def grade_cell(nonce: str, lesson: str, package_dir: str, call_timeout: float) -> str:
-    return _GRADE_CELL.format(
-        mime=MIME, nonce=nonce, lesson=lesson, package_dir=package_dir, call_timeout=call_timeout
+def observe_cell(nonce: str, lesson: str, name: str, in_dir: str, call_timeout: float) -> str:
+    return _OBSERVE_CELL.format(
+        mime=MIME, nonce=nonce, lesson=lesson, name=name, in_dir=in_dir, call_timeout=call_timeout
     )
 
 
 # --------------------------------------------------------------------------- one submission
 
 
-def _copy_folder(notebook: Path, into: Path) -> bool:
+def copy_folder(notebook: Path, into: Path) -> bool:
     """Copy the submission and the files beside it (not other notebooks, hidden files, or more
-    than `_COPY_LIMIT` bytes in all). Returns False if sibling files were left out for size."""
+    than `_COPY_LIMIT` bytes in all). Returns False if sibling files were left out for size.
+    Run by the grader: the sandbox sees only this copy."""
+    into.mkdir(parents=True, exist_ok=True)
     shutil.copy2(notebook, into / notebook.name)
     budget = _COPY_LIMIT
     complete = True
@@ -385,6 +369,7 @@ def _copy_folder(notebook: Path, into: Path) -> bool:
                 if size > budget or any(p.suffix == ".ipynb" for p in item.rglob("*.ipynb")):
                     complete = complete and size <= budget
                     continue
+                # links stay links: followed here, they could copy in what the sandbox hides
                 shutil.copytree(item, into / item.name, symlinks=True)
                 budget -= size
         except OSError:
@@ -407,11 +392,30 @@ def _describe_stop(
     return f"{cell_label} made the kernel die (os._exit, a crash, or running out of memory)"
 
 
-def grade(job: dict) -> dict:
-    """Grade one submission described by `job` (see batch.py); never raises."""
+def _start_kernel(job: dict, run_dir: Path, workdir: Path, limits: Limits, attempt: int):
+    env = dict(os.environ)
+    env.update(
+        COURSE_PROGRESS_FILE=str(run_dir / ".course_progress.jsonl"),
+        MPLBACKEND="Agg",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    error = None
+    for start_try in range(3):  # a kernel that does not start is the machine's problem
+        try:
+            sockets = workdir / f"k{attempt}-{start_try}"
+            return Kernel(job.get("kernel", "masking-course"), run_dir, env, limits, sockets), None
+        except KernelStartError as exc:
+            error = exc
+            if "NoSuchKernel" in str(exc):
+                break
+    return None, error
+
+
+def grade(job: dict, in_dir: Path) -> dict:
+    """Run one submission (copied into `in_dir/submission`) and probe each exercise on the
+    cases in `in_dir`; returns the report (see `_report`) and never raises."""
     limits = Limits(**job.get("limits", {}))
     started = time.monotonic()
-    path = Path(job["path"])
     lesson = job["lesson"]
     names = list(job["exercises"])
     answer_names = job["answer_names"]
@@ -427,48 +431,27 @@ def grade(job: dict) -> dict:
             )
 
     skip: set[int] = set()
-    payloads: list = []
-    fatal_error: str | None = None
-    workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    seen: dict[str, dict] = {}  # exercise -> what its observe cell emitted
+    unfinished: dict[str, str] = {}  # exercise -> why it has no observations
     raised: dict[int, str] = {}
     unrun: set[int] = set()
+    deaths = 0
+    workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
     try:
-        for attempt in range(1, limits.max_attempts + 1):
+        for attempt in range(1, limits.max_attempts + len(names) + 1):
+            pending = [n for n in names if n not in seen and n not in unfinished]
+            if not pending:
+                break
             run_dir = workdir / f"run{attempt}"
-            run_dir.mkdir()
-            if not _copy_folder(path, run_dir) and attempt == 1:
-                notes.append(
-                    "some files beside the notebook were too large to copy and were left out"
-                )
-            env = dict(os.environ)
-            env.update(
-                COURSE_PROGRESS_FILE=str(run_dir / ".course_progress.jsonl"),
-                MPLBACKEND="Agg",
-                PYTHONDONTWRITEBYTECODE="1",
-            )
-            kernel, start_error = None, None
-            for start_try in range(3):  # a kernel that does not start is the machine's problem
-                try:
-                    sockets = workdir / f"k{attempt}-{start_try}"
-                    kernel = Kernel(
-                        job.get("kernel", "masking-course"), run_dir, env, limits, sockets
-                    )
-                    break
-                except KernelStartError as exc:
-                    start_error = exc
-                    if "NoSuchKernel" in str(exc):
-                        break
+            shutil.copytree(in_dir / "submission", run_dir, symlinks=True)
+            kernel, start_error = _start_kernel(job, run_dir, workdir, limits, attempt)
             if kernel is None:
-                return _result(
-                    job,
-                    started,
-                    error=f"the grading kernel did not start ({start_error})",
-                    infrastructure=True,
+                return _report(
+                    started, error=f"the grading kernel did not start ({start_error})", infra=True
                 )
             died_at = None
             attempt_notes: list[str] = []
-            raised = {}
-            unrun: set[int] = set()
+            raised, unrun = {}, set()
             try:
                 budget_end = time.monotonic() + limits.notebook_timeout
                 for i, cell in enumerate(cells):
@@ -509,87 +492,78 @@ def grade(job: dict) -> dict:
                         detail = f": {run.evalue}" if run.evalue else ""
                         attempt_notes.append(f"{cell.label} raised {run.ename}{detail}")
                 if died_at is None:
-                    notes.extend(attempt_notes)
+                    notes.extend(n for n in attempt_notes if n not in notes)
                     kernel.run(_RESET_CELL, 30, store_history=False)
-                    nonce = secrets.token_hex(16)
-                    package_dir = str(Path(job["package_dir"]).resolve())
-                    code = grade_cell(
-                        nonce, lesson, package_dir, min(limits.call_timeout, limits.grade_timeout)
-                    )
-                    run = kernel.run(code, limits.grade_timeout, store_history=False)
-                    payloads = [
-                        p for p in run.payloads if isinstance(p, dict) and p.get("nonce") == nonce
-                    ]
-                    if run.status == "dead":
-                        fatal_error = (
-                            "the kernel died while the checks ran the learner's code "
-                            "(os._exit, a crash, or the memory limit)"
+                    for name in pending:
+                        nonce = secrets.token_hex(16)
+                        code = observe_cell(
+                            nonce,
+                            lesson,
+                            name,
+                            str(in_dir),
+                            min(limits.call_timeout, limits.grade_timeout),
                         )
-                    elif run.status == "timeout":
-                        notes.append(f"the checks did not finish within {limits.grade_timeout:g} s")
-                    break
+                        run = kernel.run(code, limits.grade_timeout, store_history=False)
+                        got = [
+                            p
+                            for p in run.payloads
+                            if isinstance(p, dict) and p.get("nonce") == nonce
+                        ]
+                        if run.status in ("dead", "timeout") or not got:
+                            unfinished[name] = (
+                                f"probing `{answer_names.get(name, name)}` did not finish within "
+                                f"{limits.grade_timeout:g} s (a loop that never ends, or one that "
+                                "catches the interrupt?)"
+                                if run.status in ("dead", "timeout")
+                                else "the probe did not report (the notebook silenced it)"
+                            )
+                            if run.status == "dead" or not kernel.alive():
+                                break  # the next attempt reruns the notebook for the rest
+                            continue
+                        seen[name] = got[-1]
+                    continue
             finally:
                 kernel.shutdown()
+            deaths += 1
             skip.add(died_at.number)
-            if attempt < limits.max_attempts:
+            if deaths < limits.max_attempts:
                 notes.append(f"the notebook was run again without cell {died_at.number}")
             else:
-                fatal_error = (
-                    f"the kernel died {attempt} times; the last time in {died_at.label}, so nothing "
-                    "could be graded"
+                return _report(
+                    started,
+                    error=(
+                        f"the kernel died {deaths} times; the last time in {died_at.label}, so "
+                        "nothing could be graded"
+                    ),
+                    notes=notes,
                 )
     except Exception as exc:  # a bug or machine problem in the grader itself
-        return _result(
-            job,
-            started,
-            error=f"the grader failed ({type(exc).__name__}: {exc})",
-            infrastructure=True,
+        return _report(
+            started, error=f"the grader failed ({type(exc).__name__}: {exc})", infra=True
         )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    if fatal_error:
-        return _result(job, started, error=fatal_error, notes=notes)
-    fatal = [p["fatal"] for p in payloads if "fatal" in p]
+    fatal = [p["fatal"] for p in seen.values() if "fatal" in p]
     if fatal:
-        return _result(job, started, error=str(fatal[0]), notes=notes)
-    checks = []
-    by_name: dict[str, list[dict]] = {}
-    for p in payloads:
-        by_name.setdefault(str(p.get("check")), []).append(p)
+        return _report(started, error=str(fatal[0]), notes=notes)
+    observations, checks = {}, []
     for name in names:
-        got = by_name.get(name, [])
         answer = answer_names.get(name, name)
-        if len(got) > 1:
-            checks.append(
-                _row(
-                    name,
-                    "error",
-                    "the check reported more than once: the grading output was tampered with",
-                )
-            )
-        elif not got:
-            checks.append(
-                _row(
-                    name,
-                    "error",
-                    "the check did not report (it was stopped by the time limit or the kernel died)",
-                )
-            )
-        elif got[0].get("status") == "missing":
+        got = seen.get(name)
+        if got is None:
+            checks.append(_row(name, "error", unfinished.get(name, "the probe did not report")))
+        elif got.get("missing"):
             checks.append(
                 _row(name, "not attempted", _missing_message(answer, cells, raised, skip, unrun))
             )
-        elif got[0].get("status") == "error":
-            checks.append(
-                _row(name, "error", f"the check was interrupted ({got[0].get('message')})")
-            )
+        elif "observations" in got:
+            observations[name] = str(got["observations"])
+        elif "error" in got:
+            checks.append(_row(name, "error", f"the probe was interrupted ({got['error']})"))
         else:
-            status = str(got[0].get("status"))
-            if status not in ("passed", "failed", "not attempted"):
-                status = "error"
-            checks.append(_row(name, status, str(got[0].get("message", ""))[:1000]))
-    return _result(job, started, checks=checks, notes=notes)
+            checks.append(_row(name, str(got.get("status")), str(got.get("message", ""))))
+    return _report(started, checks=checks, notes=notes, observations=observations)
 
 
 def _missing_message(
@@ -623,24 +597,32 @@ def _row(check: str, status: str, message: str) -> dict:
     return {"check": check, "status": status, "message": message}
 
 
-def _result(job, started, *, checks=None, notes=None, error=None, infrastructure=False) -> dict:
+def _report(started, *, checks=None, notes=None, observations=None, error=None, infra=False):
+    """What the sandbox hands back (untrusted data: the grader checks every field): rows for
+    exercises that could not be probed, each data exercise's observations as a JSON string,
+    notes about the cells, or an error."""
     return {
-        "lesson": job.get("lesson"),
         "checks": checks or [],
+        "observations": observations or {},
         "notes": notes or [],
         "error": error,
-        "infrastructure": infrastructure,
+        "infrastructure": infra,
         "seconds": round(time.monotonic() - started, 2),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`runner IN OUT`: read IN/job.json, write OUT/report.json (inside the sandbox)."""
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full stderr file: writes fail, no death
     argv = sys.argv[1:] if argv is None else argv
-    job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
-    result = grade(job)
-    tmp = Path(argv[1]).with_suffix(".tmp")
-    tmp.write_text(json.dumps(result), encoding="utf-8")
-    os.replace(tmp, argv[1])
+    in_dir, out_dir = Path(argv[0]), Path(argv[1])
+    job = json.loads((in_dir / "job.json").read_text(encoding="utf-8"))
+    report = grade(job, in_dir)
+    tmp = out_dir / "report.tmp"
+    tmp.write_text(json.dumps(report), encoding="utf-8")
+    os.replace(tmp, out_dir / "report.json")
     return 0
 
 

@@ -4,8 +4,10 @@
 `<sha256>`, written atomically as soon as it is graded. A second run over the same output
 folder skips every submission whose hash is already there, so an interrupted run resumes
 without regrading or losing anything; identical notebooks are graded once. Each result also
-records a fingerprint of the course_utils sources that decide a grade: after a change to the
-checks, old results no longer match and are graded again.
+records a fingerprint of the course's installed files that decide a grade (store.py's
+`_installed_files`): after a change to the checks, old results no longer match and are graded
+again, and a resume first verifies that the files on disk still hash to the fingerprint. Only
+the grader's process writes here: the sandbox never sees the output folder.
 """
 
 from __future__ import annotations
@@ -39,17 +41,58 @@ _NOT_GRADING = {
 }
 
 
+def _installed_files() -> list[Path]:
+    """The files that decide a grade, as installed: every source of the package (the checks,
+    the lessons, the answers, the sandbox; not `_NOT_GRADING`) and every `.pth` file of the
+    environment (each can run code at every interpreter start)."""
+    import site
+    import sysconfig
+
+    files = [
+        p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).as_posix() not in _NOT_GRADING
+    ]
+    site_dirs = {sysconfig.get_paths()["purelib"], *getattr(site, "getsitepackages", list)()}
+    for folder in sorted(site_dirs):
+        files += sorted(Path(folder).glob("*.pth"))
+    return sorted(set(files))
+
+
 @lru_cache(maxsize=1)
-def fingerprint() -> str:
-    """A hash of the course_utils sources that decide a grade: the checks, the lessons and
-    the helpers they use, and the runner (everything but `_NOT_GRADING`)."""
+def installed_fingerprint() -> str:
+    """A hash of `_installed_files()` (names and bytes), computed once per grading run, before
+    any submission runs; `verify_installation` compares the disk with it."""
+    return _hash_files()
+
+
+def _hash_files() -> str:
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE.rglob("*.py")):
-        if path.relative_to(PACKAGE).as_posix() in _NOT_GRADING:
-            continue
-        digest.update(path.relative_to(PACKAGE).as_posix().encode())
-        digest.update(path.read_bytes())
+    for path in _installed_files():
+        digest.update(str(path).encode())
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"<unreadable>")
     return digest.hexdigest()[:16]
+
+
+class InstallationChanged(RuntimeError):
+    """The course's installed files changed while grading (a submission edited them?)."""
+
+
+def verify_installation() -> None:
+    """Raise InstallationChanged when the installed files no longer hash to the fingerprint
+    this run started with: results graded after the change could be forged."""
+    if _hash_files() != installed_fingerprint():
+        raise InstallationChanged(
+            "the course's installed files changed during grading (a submission may have edited "
+            "the checks or added a .pth file): reinstall the course and grade again"
+        )
+
+
+def fingerprint() -> str:
+    """The fingerprint results are stored under; a resume reuses a result only under the
+    same one, and only after the files on disk are verified to still match it."""
+    return installed_fingerprint()
 
 
 class Store:
@@ -70,6 +113,8 @@ class Store:
             return None
         if not any_fingerprint and record.get("fingerprint") != fingerprint():
             return None
+        if not any_fingerprint:
+            verify_installation()
         return record["result"]
 
     def put(self, key: str, result: dict) -> None:
