@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import re
 from pathlib import Path
 
 import nbval.kernel
@@ -54,6 +55,8 @@ nbval.kernel.KernelManager = _UnixSocketKernelManager
 # would hand out whole modules, and one slow module would finish alone). xdist's own loadgroup
 # cannot do this under pytest 9.2: it renames `item._nodeid`, which pytest no longer reads.
 _WHOLE_MODULES = {"test_grading_end_to_end.py"}
+_BY_EXERCISE = {"test_exercises.py"}
+_EXERCISE_ID = re.compile(r"\[(?:[^\]]*-)?(\d\d_[a-z0-9_]+/[a-z0-9_]+)")
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -66,8 +69,17 @@ def pytest_xdist_make_scheduler(config, log):
     class NotebookScopeScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid):
             path = nodeid.split("::", 1)[0]
-            if path.endswith(".ipynb") or Path(path).name in _WHOLE_MODULES:
+            name = Path(path).name
+            if path.endswith(".ipynb") or name in _WHOLE_MODULES:
                 return path
+            if name in _BY_EXERCISE:
+                # One exercise's replays on one worker: its judge (the reference's and every
+                # misconception's observations, seconds for a loss) is built once per seed.
+                found = _EXERCISE_ID.search(nodeid)
+                if found:
+                    return found.group(1)
+            if name == "test_lesson_08.py":
+                return "08_capstone/repair"  # shares the trained repairs' cache with the above
             return nodeid
 
     return NotebookScopeScheduling(config, log)
