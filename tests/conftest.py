@@ -50,11 +50,12 @@ nbval.kernel.KernelManager = _UnixSocketKernelManager
 
 # How `make test` shares work between its two workers (`--dist loadscope`, refined here). A
 # notebook's cells run in order in one kernel, so a notebook is one unit of work; so is a module
-# whose module-scoped fixture is expensive (it grades a whole class), so the fixture is built once.
+# whose module-scoped fixture is expensive (it grades a whole class, or a class of hostile
+# notebooks), so the fixture is built once.
 # Every other test is its own unit, which keeps both workers busy until the end (plain loadscope
 # would hand out whole modules, and one slow module would finish alone). xdist's own loadgroup
 # cannot do this under pytest 9.2: it renames `item._nodeid`, which pytest no longer reads.
-_WHOLE_MODULES = {"test_grading_end_to_end.py"}
+_WHOLE_MODULES = {"test_grading_end_to_end.py", "test_grading_sandbox.py"}
 _BY_EXERCISE = {"test_exercises.py"}
 _EXERCISE_ID = re.compile(r"\[(?:[^\]]*-)?(\d\d_[a-z0-9_]+/[a-z0-9_]+)")
 
