@@ -441,3 +441,23 @@ def test_a_sandbox_that_fills_its_exchange_folder_is_stopped(tmp_path):
         memory_mb=2000,
     )
     assert done.killed_for == "disk" and done.seconds < 20
+
+
+def test_where_bubblewrap_runs_the_grader_uses_it_wherever_the_course_lives():
+    """A course checked out under /tmp (as CI checks out) must not fall back: the sandbox's
+    private /tmp once hid the course and the venv, and the fallback's skips hid that."""
+    import shutil
+    import subprocess
+
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed here")
+    probe = subprocess.run(
+        ["bwrap", "--unshare-all", "--ro-bind", "/", "/", "true"], capture_output=True, check=False
+    )
+    if probe.returncode != 0:
+        pytest.skip("bubblewrap cannot create namespaces here")
+    assert sandbox.isolation() == sandbox.BUBBLEWRAP
+    args = sandbox.bwrap_args(Path("/in"), Path("/out"), "marker")
+    tmpfs = args.index("/tmp", args.index("--tmpfs"))
+    package = args.index(str(sandbox.PACKAGE_DIR))
+    assert tmpfs < package, "the private /tmp must be mounted before the course is bound"

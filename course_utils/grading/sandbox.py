@@ -80,6 +80,9 @@ def bwrap_args(in_dir: Path, out_dir: Path, marker: str) -> list[str]:
     args += ["--uid", "65534", "--gid", "65534", "--clearenv"]
     for key, value in _env(marker, inside=True).items():
         args += ["--setenv", key, value]
+    # The private /tmp first: a course or a venv that lives under /tmp (a CI checkout) is bound
+    # on top of it below, instead of being hidden by it.
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_LIMIT), "--tmpfs", "/tmp"]
     args += ["--ro-bind", "/usr", "/usr"]
     for link in ("bin", "lib", "lib64", "sbin"):
         target = Path("/" + link)
@@ -95,7 +98,6 @@ def bwrap_args(in_dir: Path, out_dir: Path, marker: str) -> list[str]:
     for name in HIDDEN:
         if (PACKAGE_DIR / name).exists():
             args += ["--tmpfs", str(PACKAGE_DIR / name)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_LIMIT), "--tmpfs", "/tmp"]
     args += ["--ro-bind", str(in_dir), INSIDE_IN, "--bind", str(out_dir), INSIDE_OUT]
     args += ["--chdir", "/tmp"]
     return args
