@@ -67,6 +67,7 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m course_utils build-exercises --check
+	@$(BIN)/python -c "from course_utils.grading import sandbox; print('the grader isolates submissions with:', sandbox.isolation())"
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope tests notebooks \
 		--nbval --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 300 $(PYTEST_ARGS)
 
