@@ -73,18 +73,25 @@ def bench_notebooks() -> int:
 
 
 def _wrong_answer_cell(lesson: str, index: int) -> str | None:
-    """A cell that rebinds one exercise's answer to one of its known-wrong answers."""
+    """A cell that rebinds one exercise's answer to one of its misconceptions, written out in the
+    notebook (the grader's sandbox cannot import `course_utils.answers`, nor could a learner)."""
+    import importlib
+    import inspect
+    import textwrap
+
     from .registry import exercises
 
-    pairs = [(ex, k) for ex in exercises(lesson) for k in range(len(ex.wrong_answers))]
+    pairs = [(ex, m) for ex in exercises(lesson) for m in ex.misconceptions]
     if not pairs:
         return None
-    ex, k = pairs[index % len(pairs)]
+    ex, misconception = pairs[index % len(pairs)]
+    if isinstance(misconception.answer, str):
+        module = importlib.import_module(f"course_utils.answers.l{lesson}")
+        source = inspect.getsource(module).replace("from ..", "from course_utils.")
+        return f"{source}\n\n{ex.answer_name} = {misconception.answer}\n"
+    function = misconception.answer
     return (
-        "import importlib\n\n"
-        f"_lesson = importlib.import_module('course_utils.lessons.l{lesson}')\n"
-        f"{ex.answer_name} = [e for e in _lesson.EXERCISES if e.name == {ex.name!r}][0]"
-        f".wrong_answers[{k}].answer"
+        textwrap.dedent(inspect.getsource(function)) + f"\n{ex.answer_name} = {function.__name__}\n"
     )
 
 

@@ -97,7 +97,7 @@ def test_the_repair_probe_returns_plain_data_and_no_metric():
     for one, case in zip(observed, cases, strict=True):
         assert set(one) == {"outcome", "value", "kind", "shape", "extra"}
         assert one["extra"] == {"encoding": seq2seq.FIXED}
-        assert one["shape"] == list(case.held_out.targets.shape)
+        assert one["shape"] == list(case.args[1].targets.shape)
 
 
 def test_the_repair_judge_scores_ids_against_targets_it_owns():

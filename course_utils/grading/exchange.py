@@ -8,6 +8,7 @@ nothing the sandbox writes can run code in the grader.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -23,6 +24,16 @@ CASES_JSON, CASES_NPZ = "cases.json", "cases.npz"
 
 class CannotSend(Exception):
     """A case holds a value that is not plain data (so it cannot enter the sandbox)."""
+
+
+# The course's own data classes a case may hold (fields of plain data), e.g. a seq2seq split.
+_DATACLASSES = {"Seq2SeqData"}
+
+
+def _dataclasses() -> dict[str, type]:
+    from ..seq2seq import Seq2SeqData
+
+    return {"Seq2SeqData": Seq2SeqData}
 
 
 def _encode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
@@ -42,8 +53,17 @@ def _encode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
         return {"__tuple__": [_encode(v, arrays) for v in value]}
     if isinstance(value, list):
         return [_encode(v, arrays) for v in value]
+    if type(value).__name__ in _DATACLASSES and dataclasses.is_dataclass(value):
+        fields = {
+            f.name: _encode(getattr(value, f.name), arrays) for f in dataclasses.fields(value)
+        }
+        return {"__dataclass__": type(value).__name__, "fields": fields}
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {"__dict__": {k: _encode(v, arrays) for k, v in value.items()}}
+    if isinstance(value, dict) and all(
+        isinstance(k, bool | int | str | np.integer) and not isinstance(k, bool) for k in value
+    ):  # e.g. a class_weight dict {token id: weight}: keys keep their type as pairs
+        return {"__items__": [[_encode(k, arrays), _encode(v, arrays)] for k, v in value.items()]}
     raise CannotSend(f"a {type(value).__name__}")
 
 
@@ -60,6 +80,11 @@ def _decode(value: Any, arrays) -> Any:
         return float(value["__float__"])
     if "__tuple__" in value:
         return tuple(_decode(v, arrays) for v in value["__tuple__"])
+    if "__dataclass__" in value:
+        kind = _dataclasses()[value["__dataclass__"]]  # only the course's own data classes
+        return kind(**{k: _decode(v, arrays) for k, v in value["fields"].items()})
+    if "__items__" in value:
+        return {_decode(k, arrays): _decode(v, arrays) for k, v in value["__items__"]}
     return {k: _decode(v, arrays) for k, v in value["__dict__"].items()}
 
 

@@ -135,15 +135,6 @@ def _position_cases(rng):
 # --------------------------------------------------------------------------- the repair probe
 
 
-@dataclass(frozen=True)
-class _RepairCase(Case):
-    """The naive training split the answer is called with (`args`) and held-out naive sequences
-    the trained model is asked to predict. Only their inputs reach the learner's model; the
-    judge reads their targets from its own copy of the cases."""
-
-    held_out: object = None
-
-
 def _repair_cases(rng: np.random.Generator) -> list[Case]:
     """The check split's test set, and held-out sequences drawn from the seed (the grader's
     secret seed draws sequences the learner has never seen)."""
@@ -152,8 +143,10 @@ def _repair_cases(rng: np.random.Generator) -> list[Case]:
     train, test = check_split()
     drawn = seq2seq.make_task(HELD_OUT_DRAWN, seed=int(rng.integers(2**31)))
     return [
-        _RepairCase((train,), {"seed": 0}, note="the check split's test set", held_out=test),
-        _RepairCase((train,), {"seed": 0}, note="held-out sequences", held_out=drawn),
+        # args: the training split the answer is called with, then the held-out sequences the
+        # trained model predicts (the judge reads their targets from its own copy of the cases)
+        Case((train, test), {"seed": 0}, note="the check split's test set"),
+        Case((train, drawn), {"seed": 0}, note="held-out sequences"),
     ]
 
 
@@ -183,7 +176,8 @@ def _train(answer, case: Case):
     """`(failed_observation, model)` of `answer(train, seed=0)`, trained once per answer."""
     if not callable(answer):
         return probing.run(answer, case)
-    key = (id(answer), id(case.args[0]))
+    case = Case(case.args[:1], case.kwargs, case.note)  # the answer sees the training split only
+    key = (id(answer), hash(case.args[0].encoder_inputs.tobytes()))
     kept = _TRAINED.get(key)
     if kept is not None and kept[0] is answer:
         return kept[1], kept[2]
@@ -228,7 +222,7 @@ def _probe_repair(answer, case: Case):
         )
     from course_utils import seq2seq
 
-    held_out = case.held_out
+    held_out = case.args[1]
     try:
         shape = model.output_shape
     except Exception:  # a model that was never built or called
@@ -384,7 +378,7 @@ class _TrainingExercise(Exercise):
         if key not in self._judges:
             self._judges[key] = _RepairJudge(
                 reference=[],
-                held_out=[case.held_out for case in self.cases_for(seed)],
+                held_out=[case.args[1] for case in self.cases_for(seed)],
                 named={m.key: m for m in self.misconceptions},
                 **self.judge,
             )
