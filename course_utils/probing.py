@@ -7,8 +7,6 @@ observations go to the judge, possibly in another process (the grader's sandbox)
   `tf.function`, symbolic `y_true` as float32 with an unknown batch size), and check that a
   gradient reaches `y_pred`. The one home of "call a learner's loss the way `fit` traces it";
   its failures come back as data (`extra["compiled"]`), not as sentences.
-- `keras_layer(...)`: build a learner's layer class, run it on a masked batch, and observe its
-  output, the mask it returns, whether it supports masking and the warnings Keras raised.
 - `given(...)`: the answer is a value, not a function (a prediction the learner writes down).
 
 Every call runs under a time limit (`time_limit`, also without SIGALRM); `...` and
@@ -18,7 +16,6 @@ Every call runs under a time limit (`time_limit`, also without SIGALRM); `...` a
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -79,15 +76,8 @@ def observe_value(value: Any) -> Observation:
     try:
         array = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
     except Exception:
-        return {
-            "outcome": VALUE,
-            "value": None,
-            "kind": "O",
-            "shape": None,
-            "irregular": True,
-            "type": type(value).__name__,
-        }
-    if array.dtype == object:
+        array = np.empty(0, dtype=object)
+    if array.dtype == object:  # ragged rows, or a value NumPy cannot read
         return {
             "outcome": VALUE,
             "value": None,
@@ -276,48 +266,6 @@ def keras_loss(*, extra_args: int = 0, timeout: float | None = None) -> Probe:
         observed["extra"] = {
             "compiled": compiled,
             "gradient": gradient_reaches(answer, arrays, extra),
-        }
-        return observed
-
-    return probe
-
-
-def keras_layer(build_inputs: Callable[[Case], tuple[Any, Any]], *, timeout=None) -> Probe:
-    """A probe for a layer class: instantiate it, call it on `build_inputs(case)` = (inputs,
-    mask), and observe the output values; `extra` holds the mask `compute_mask` returns
-    (None, or a bool array), `supports_masking`, and the warnings Keras raised while calling."""
-
-    def probe(answer: Any, case: Case) -> Observation:
-        layer_class = (
-            answer.get() if hasattr(answer, "get") and not isinstance(answer, dict) else answer
-        )
-        if not callable(layer_class):
-            return {"outcome": NOT_CALLABLE, "type": type(layer_class).__name__}
-        failed, layer = run(layer_class, Case(), timeout=timeout)
-        if failed is not None:
-            return failed
-        inputs, mask = build_inputs(case)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            failed, out = run(lambda: layer(inputs, mask=mask), Case(), timeout=timeout)
-            if failed is not None:
-                return failed
-            failed, returned = run(
-                lambda: layer.compute_mask(inputs, mask), Case(), timeout=timeout
-            )
-        observed = observe_value(out)
-        if failed is not None:
-            returned_obs: Any = failed.get("error") or failed["outcome"]
-        elif returned is None:
-            returned_obs = None
-        else:
-            returned_obs = observe_value(returned).get("value")
-        observed["extra"] = {
-            "mask": returned_obs,
-            "supports_masking": bool(getattr(layer, "supports_masking", False)),
-            "warned": sorted(
-                {type(w.message).__name__ for w in caught if "mask" in str(w.message).lower()}
-            ),
         }
         return observed
 
