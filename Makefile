@@ -132,13 +132,14 @@ exercises: setup
 setup-cells: setup
 	$(BIN)/python -m course_utils setup-cells
 
-# Re-pin constraints.txt to the newest versions pyproject.toml's ranges allow (then review the
-# diff and run make test and make test-pythons before committing it).
+# Re-pin constraints.txt to the newest versions pyproject.toml's ranges allow, except the ones
+# held-back.txt holds and says why (then review the diff and run make test and make test-pythons
+# before committing it).
 lock: | $(BIN)/python
 	rm -rf .venv-lock
 	"$(PYTHON)" -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --upgrade pip
-	.venv-lock/bin/python -m pip install --progress-bar on '.[lab,test,browser]'
+	.venv-lock/bin/python -m pip install --progress-bar on -c held-back.txt '.[lab,test,browser]'
 	{ grep '^#' $(CONSTRAINTS); .venv-lock/bin/python -m pip freeze --exclude masking-course; } \
 		> $(CONSTRAINTS).new && mv $(CONSTRAINTS).new $(CONSTRAINTS)
 	rm -rf .venv-lock

@@ -190,3 +190,21 @@ def test_the_self_check_names_no_machine_specific_path_in_the_course_environment
     rows = dict((what, found) for what, found, _ in check_environment().rows)
     assert rows["Interpreter"].startswith("<course>/"), rows["Interpreter"]
     assert str(root) not in repr(check_environment())
+
+
+def test_the_lock_keeps_every_hold_and_each_hold_says_why(root):
+    """held-back.txt holds packages below their newest release (`make lock` resolves with it);
+    constraints.txt must pin each at the held version, and each hold comes after its reason."""
+    lock = _lock(root)
+    lines = (root / "held-back.txt").read_text().splitlines()
+    held = [(i, line) for i, line in enumerate(lines) if line.strip() and not line.startswith("#")]
+    assert held
+    for i, line in held:
+        name, _, version = line.partition("==")
+        assert lock.get(_canonical(name)) == version.strip(), (
+            f"constraints.txt drops the hold {line}"
+        )
+        assert lines[i - 1].startswith("#") and name.split("[")[0] in "".join(
+            lines[max(0, i - 3) : i]
+        ), f"say why {line} is held, in the comment above it"
+    assert "-c held-back.txt" in (root / "Makefile").read_text()

@@ -103,7 +103,7 @@ def test_stop_gradient_loss_is_rejected_for_missing_gradient(name, reference):
     def frozen_inside(y_true, y_pred, *ids):  # not the table's function: reaches the Fact
         return reference(y_true, ops.stop_gradient(y_pred), *ids)
 
-    for seed in SEEDS:
+    for seed in [None, 7331]:  # the public cases and a seed the course never uses
         assert _message(ex, wrapped, seed) == l07.NO_GRADIENT
         assert _message(ex, frozen_inside, seed) == l07.NO_GRADIENT
 

@@ -160,3 +160,34 @@ def test_train_accepts_a_custom_loss_and_per_timestep_sample_weight():
     )
     assert len(history["loss"]) == 2 and np.all(np.isfinite(history["loss"]))
     assert seconds > 0
+
+
+def test_train_traces_its_step_once_and_gives_the_numbers_of_a_plain_fit(fixed, monkeypatch):
+    """`train` builds Adam's slots before `fit`, so the step is traced once, not twice (Keras 3
+    creates them inside the first trace otherwise); the weights are those of a plain
+    compile-and-fit with the same seed."""
+    import keras
+    from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
+
+    traced = []
+    step = TensorFlowTrainer.train_step
+    monkeypatch.setattr(
+        TensorFlowTrainer, "train_step", lambda self, data: traced.append(1) or step(self, data)
+    )
+    data = fixed.take(np.arange(100))  # 100 rows: a full batch of 64 and a partial one
+    model = s.build_model(data.vocab_size, units=4, embed_dim=2, mask_zero=True, seed=1)
+    s.train(model, data, epochs=2, seed=1)
+    assert len(traced) == 1
+
+    plain = s.build_model(data.vocab_size, units=4, embed_dim=2, mask_zero=True, seed=1)
+    keras.utils.set_random_seed(1)
+    plain.compile(
+        optimizer=keras.optimizers.Adam(s.CONFIG.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+    )
+    plain.fit(
+        data.inputs, data.targets, epochs=2, batch_size=s.CONFIG.batch_size, shuffle=True, verbose=0
+    )
+    assert len(traced) == 3  # the plain fit traces twice
+    for ours, theirs in zip(model.weights, plain.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
