@@ -1,5 +1,8 @@
-"""`make bench`: how long each notebook takes in a fresh kernel, next to the floor, and how fast
-the grader grades a class.
+"""`make bench`: how long a warm `make test` takes, how long each notebook takes in a fresh
+kernel, next to the floor, and how fast the grader grades a class.
+
+The suite: `make test` run as it is (the environment already installed), its wall time and the
+CPU time of everything it started, next to the target of 4 minutes on 2 cores.
 
 The floor is a fresh kernel that only imports TensorFlow and Keras, measured in the same run, so
 the ratio says how much a notebook costs beyond start-up on this machine. The grading benchmark
@@ -9,7 +12,8 @@ bare (nbclient, one after the other), then grades the class with `--jobs 1` and 
 prints submissions per minute and the grader's overhead over bare execution. A benchmark, not a
 test: it prints figures and fails only if a notebook errors or a submission cannot be graded.
 
-    python -m course_utils.bench                      # both (what `make bench` runs)
+    python -m course_utils.bench                      # all three (what `make bench` runs)
+    python -m course_utils.bench --suite
     python -m course_utils.bench --grading --class-size 30
     python -m course_utils.bench --notebooks
 """
@@ -205,17 +209,53 @@ def bench_grading(size: int) -> int:
     return 1 if failures else 0
 
 
+SUITE_TARGET = 4 * 60  # seconds: a warm `make test` on 2 cores
+
+
+def bench_suite() -> int:
+    """Run a warm `make test` and print its wall and CPU time against the target."""
+    import resource
+    import subprocess
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(["make", "-s", "test"], cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    summary = next(
+        (
+            line
+            for line in reversed(done.stdout.splitlines())
+            if " passed" in line or " failed" in line
+        ),
+        "no pytest summary",
+    )
+    cores = os.cpu_count() or 1
+    print(f"{'warm make test':<48} {wall / 60:>8.2f} min ({summary.strip('= ')})")
+    print(f"{'CPU time of everything it ran':<48} {cpu / 60:>8.2f} min on {cores} cores")
+    verdict = "within" if wall <= SUITE_TARGET else "OVER"
+    print(f"{'target':<48} {SUITE_TARGET / 60:>8.2f} min on 2 cores: {verdict}")
+    if done.returncode != 0:
+        print(done.stdout[-3000:] + done.stderr[-2000:])
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m course_utils.bench")
+    parser.add_argument("--suite", action="store_true", help="only the warm `make test` timing")
     parser.add_argument("--notebooks", action="store_true", help="only the notebook timings")
     parser.add_argument("--grading", action="store_true", help="only the grading benchmark")
     parser.add_argument("--class-size", type=int, default=30, help="submissions to grade")
     args = parser.parse_args(argv)
     os.environ.setdefault("COURSE_PROGRESS_FILE", os.devnull)
-    both = not (args.notebooks or args.grading)
+    both = not (args.suite or args.notebooks or args.grading)
     status = 0
+    if args.suite or both:
+        status |= bench_suite()
     if args.notebooks or both:
         status |= bench_notebooks()
     if args.grading or both:

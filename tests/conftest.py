@@ -48,16 +48,19 @@ class _UnixSocketKernelManager(KernelManager):
 nbval.kernel.KernelManager = _UnixSocketKernelManager
 
 
-# How `make test` shares work between its two workers (`--dist loadscope`, refined here). A
+# How `make test` shares work between its workers (`--dist loadscope`, refined here). A
 # notebook's cells run in order in one kernel, so a notebook is one unit of work; so is a module
 # whose module-scoped fixture is expensive (it grades a whole class, or a class of hostile
 # notebooks), so the fixture is built once.
-# Every other test is its own unit, which keeps both workers busy until the end (plain loadscope
+# So is a lesson: its exercises' replays (tests/test_exercises.py) and its own tests
+# (tests/test_lesson_NN.py) share judges and trained models.
+# Every other test is its own unit, which keeps the workers busy until the end (plain loadscope
 # would hand out whole modules, and one slow module would finish alone). xdist's own loadgroup
 # cannot do this under pytest 9.2: it renames `item._nodeid`, which pytest no longer reads.
 _WHOLE_MODULES = {"test_grading_end_to_end.py", "test_grading_sandbox.py"}
 _BY_EXERCISE = {"test_exercises.py"}
 _EXERCISE_ID = re.compile(r"\[(?:[^\]]*-)?(\d\d_[a-z0-9_]+/[a-z0-9_]+)")
+_LESSON_MODULE = re.compile(r"test_lesson_(\d\d)\.py")
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -74,13 +77,15 @@ def pytest_xdist_make_scheduler(config, log):
             if path.endswith(".ipynb") or name in _WHOLE_MODULES:
                 return path
             if name in _BY_EXERCISE:
-                # One exercise's replays on one worker: its judge (the reference's and every
-                # misconception's observations, seconds for a loss) is built once per seed.
+                # One lesson's replays on one worker: each judge (the reference's and every
+                # misconception's observations, seconds for a loss) is built once per seed, and
+                # lesson 08's repairs are trained once.
                 found = _EXERCISE_ID.search(nodeid)
                 if found:
-                    return found.group(1)
-            if name == "test_lesson_08.py":
-                return "08_capstone/repair"  # shares the trained repairs' cache with the above
+                    return "lesson " + found.group(1)[:2]
+            lesson = _LESSON_MODULE.fullmatch(name)
+            if lesson:  # a lesson's own tests read the same judges and trained repairs
+                return "lesson " + lesson.group(1)
             return nodeid
 
     return NotebookScopeScheduling(config, log)

@@ -103,6 +103,19 @@ def test_every_exercise_has_hints_and_named_wrong_answers(ex):
     assert ex.solution().code.strip()
 
 
+def _verdict_on(ex, misconception, seed):
+    """The verdict on a named wrong answer, as `evaluate` gives it. The judge ran every
+    misconception's answer on the seed's cases when it was built (`Exercise.judge_for`), so its
+    observations are judged here rather than observed a second time (the next test keeps the
+    two the same); a judge that measures instead (lesson 08's repair) keeps none, and the answer
+    is evaluated."""
+    judge = ex.judge_for(seed)
+    for known, observed in judge.misconceptions:
+        if known.key == misconception.key:
+            return judge(observed)
+    return ex.evaluate(ex.resolve(misconception.answer), seed=seed)
+
+
 @pytest.mark.parametrize(("ex", "misconception"), MISCONCEPTIONS, ids=MISCONCEPTION_IDS)
 def test_each_misconception_fails_with_its_own_sentence_revealing_no_answer(
     ex, misconception, progress_file
@@ -111,7 +124,7 @@ def test_each_misconception_fails_with_its_own_sentence_revealing_no_answer(
     fails with exactly its misconception's sentence, which shows no array and, for a value
     answer, none of the expected numbers."""
     for seed in [None, *UNSEEN_SEEDS]:
-        result = ex.evaluate(ex.resolve(misconception.answer), seed=seed)
+        result = _verdict_on(ex, misconception, seed)
         assert result.status is Status.FAILED, (seed, f"{misconception.key} passed")
         assert result.message == misconception.says, (seed, result.message)
         message = result.message
@@ -119,6 +132,21 @@ def test_each_misconception_fails_with_its_own_sentence_revealing_no_answer(
         if not callable(ex.reference_answer):
             for value in np.asarray(ex.reference_answer, dtype=float).ravel():
                 assert f"{value:g}" not in message
+
+
+# Exercises whose judge compares observations (not lesson 08's repair, whose judge measures).
+COMPARED = [ex for ex in DATA if type(ex).judge_for is checking.Exercise.judge_for]
+
+
+@pytest.mark.parametrize("ex", COMPARED, ids=[f"{ex.lesson}/{ex.name}" for ex in COMPARED])
+def test_a_misconception_observed_again_is_observed_the_same(ex, progress_file):
+    """What the test above relies on: running a wrong answer again gives the observations its
+    judge holds, and `evaluate` on it gives the same sentence as the judge on those."""
+    judge = ex.judge_for(None)
+    misconception, held = judge.misconceptions[-1]
+    answer = ex.resolve(misconception.answer)
+    assert same_all(ex.observe(answer, ex.cases_for(None)), held, **judge.tolerance)
+    assert ex.evaluate(answer).message == judge(held).message == misconception.says
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)

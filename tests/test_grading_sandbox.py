@@ -49,7 +49,7 @@ def _replace_answer(nb, source):
 
 
 LIMITS = ["--cell-timeout", "30", "--notebook-timeout", "60", "--grade-timeout", "4"]
-LIMITS += ["--memory-mb", "1500"]  # lesson 01 imports Keras
+LIMITS += ["--memory-mb", "1500"]
 
 TAMPER = """import course_utils.checking as checking, course_utils.judging as judging
 import course_utils.probing as probing
@@ -120,18 +120,18 @@ for target in [{str(out / "results" / "forged.json")!r}, {str(out / "grades.csv"
         pass"""
 
 
-def _one_loop_of_four():
-    """Lesson 01's solution with `pad_batch` as an endless retry loop (and its check cell gone,
-    as a learner who gave up on it might leave it)."""
-    nb = _with(nbformat.read(ROOT / "solutions" / "01_padding.ipynb", as_version=4), 0)
+def _one_loop_of_three():
+    """Lesson 06's solution (three exercises, NumPy only) with `timestep_sample_weight` as an
+    endless retry loop (and its check cell gone, as a learner who gave up on it might leave it)."""
+    nb = _with(nbformat.read(ROOT / "solutions" / "06_fix_class_weighting.ipynb", as_version=4), 0)
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        if cell.source.startswith("def pad_batch"):
+        if cell.source.startswith("def timestep_sample_weight"):
             cell.source = RETRY.replace(
-                "count_real_tokens(batch, pad_id=0)", "pad_batch(seqs, maxlen)"
+                "count_real_tokens(batch, pad_id=0)", "timestep_sample_weight(y_true, class_weight)"
             )
-        elif cell.source.startswith("q.pad_batch.check"):
+        elif cell.source.startswith("q.timestep_sample_weight.check"):
             cell.source = "# gave up on this one"
     return nb
 
@@ -165,7 +165,7 @@ def graded(tmp_path_factory):
         "flood__stderr_gib.ipynb": _with(SOLUTION, ANSWER_CELL + 1, FLOOD),
         "quiet__capture_import.ipynb": _capture(),
         "retry__endless_retry.ipynb": _replace_answer(SOLUTION, RETRY),
-        "retry01__one_loop_of_four.ipynb": _one_loop_of_four(),
+        "retry06__one_loop_of_three.ipynb": _one_loop_of_three(),
         '=HYPERLINK("http:x")__formula.ipynb': _with(SOLUTION, 0),
     }
     for name, nb in cases.items():
@@ -256,9 +256,9 @@ def test_an_endless_retry_loop_costs_its_exercise_only_with_a_true_reason(graded
 
 
 def test_a_retry_loop_in_one_answer_leaves_the_other_answers_graded(graded):
-    rows = {r["check"]: r for r in graded["every"] if r["learner"] == "retry01"}
-    assert rows.pop("pad_batch")["status"] == "error"
-    assert len(rows) == 3 and {r["status"] for r in rows.values()} == {"passed"}, rows
+    rows = {r["check"]: r for r in graded["every"] if r["learner"] == "retry06"}
+    assert rows.pop("timestep_sample_weight")["status"] == "error"
+    assert len(rows) == 2 and {r["status"] for r in rows.values()} == {"passed"}, rows
 
 
 def test_a_formula_in_a_learner_name_is_escaped_in_grades_csv(graded):

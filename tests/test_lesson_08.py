@@ -1,7 +1,8 @@
 """Lesson 08's checks beyond the generic replay of tests/test_exercises.py: the misses of issue 11
 (each by a test named after it), the repair's probe returning plain data only, and the repair
-thresholds sitting between what the grid's variants do on the check's split. Every training is
-done once per answer function and shared by the tests (the probe keeps trained models).
+thresholds separating the right repairs from the named wrong ones on the check's split. Every
+training is done once per answer function and shared by the tests (the probe keeps trained
+models; tests/conftest.py runs this module on the worker that replays the repair exercise).
 (The capstone's claims are checked on the committed grid: tests/test_findings.py.)"""
 
 from __future__ import annotations
@@ -161,14 +162,30 @@ def test_an_untrained_model_fails(progress_file):
     assert result.status is Status.FAILED
 
 
-def test_the_repair_thresholds_sit_between_the_grid_variants_on_the_check_split():
-    broken = _measured(capstone.broken_model)
-    fixed = _measured(answers.repair)
-    weighted = _measured(_fix_1_with_class_weight_on_real_steps)
-    low, high = broken["real_token_accuracy"], fixed["real_token_accuracy"]
+def test_the_repair_thresholds_separate_the_right_repairs_from_the_named_wrong_ones():
+    """On the check's own split: every right repair (the reference and the alternatives) and every
+    named wrong one (the loss alone, with the encoder reading the padding; class weights on a
+    readable encoder) keeps a margin from the thresholds. Each is trained once for the whole
+    module and the replays of tests/test_exercises.py. (The broken model against fix 1 on every
+    seed of the grid: the test above.)"""
+    right = [_measured(a) for a in (answers.repair, *_exercise("repair").alternative_answers)]
+    unreadable = [
+        _measured(a) for a in (answers.repair_class_weight_only, _repair_with_argmax_loss)
+    ]
+    weighted = [
+        _measured(a)
+        for a in (answers.repair_mask_with_class_weight, _fix_1_with_class_weight_on_real_steps)
+    ]
+
+    def accuracy(measured):
+        return [m["real_token_accuracy"] for m in measured]
+
+    def end(measured):
+        return [m["end_position_accuracy"] for m in measured]
+
+    low, high = max(accuracy(unreadable)), min(accuracy(right + weighted))
     assert low + 0.2 <= capstone.REPAIR_MIN_ACCURACY <= high - 0.2, (low, high)
-    assert weighted["real_token_accuracy"] >= capstone.REPAIR_MIN_ACCURACY + 0.2, weighted
-    end_low, end_high = weighted["end_position_accuracy"], fixed["end_position_accuracy"]
+    end_low, end_high = max(end(weighted)), min(end(right))
     assert end_low + 0.05 <= capstone.REPAIR_MIN_END_POSITION <= end_high - 0.1, (end_low, end_high)
 
 

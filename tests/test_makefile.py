@@ -72,3 +72,23 @@ def test_a_moved_folder_installs_again(course):
     line = next(line for line in done.stdout.splitlines() if install in line)
     assert "--quiet" not in line  # the long install shows pip's progress
     assert "-m course_utils install-kernel" in done.stdout
+
+
+def test_the_notebook_runs_make_test_leaves_out_still_run_in_ci(root):
+    """`make test` leaves the solution and exercise notebook runs to `make test-pythons` (which CI
+    runs): every file it ignores must be one that test-pythons runs, and `make test-notebooks`
+    runs them here."""
+    makefile = (root / "Makefile").read_text()
+    line = next(x for x in makefile.splitlines() if x.startswith("NOTEBOOK_RUNS :="))
+    runs = line.split(":=", 1)[1].split()
+    assert runs, line
+    pythons = (root / "tests" / "install" / "pythons.py").read_text()
+    ci = (root / ".ci" / "run").read_text()
+    assert "make test-pythons" in ci
+    for path in runs:
+        assert (root / path).is_file(), path
+        assert f'"{path}"' in pythons, (
+            f"make test leaves out {path}, and test-pythons does not run it"
+        )
+    assert "$(addprefix --ignore=,$(NOTEBOOK_RUNS))" in makefile
+    assert "test-notebooks: setup" in makefile
