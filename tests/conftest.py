@@ -63,6 +63,30 @@ _EXERCISE_ID = re.compile(r"\[(?:[^\]]*-)?(\d\d_[a-z0-9_]+/[a-z0-9_]+)")
 _LESSON_MODULE = re.compile(r"test_lesson_(\d\d)\.py")
 
 
+# Lesson 08's repair check trains a model per answer (seconds each): its right repairs and their
+# tests go to one worker, its named wrong repairs to another, so each is trained once and the
+# two halves run side by side.
+_RIGHT_REPAIRS = re.compile(
+    r"\[08_capstone/repair(?:/alternative-\d+)?\]"
+    r"|test_lesson_08\.py::test_(repair_that_masks|the_right_repairs|the_repair_probe)"
+)
+
+
+# The units that take longest on 2 cores, started first so none of them finishes alone.
+_LONGEST = (
+    "lesson 08",
+    "lesson 08, right repairs",
+    "lesson 07",
+    "notebooks/05_fix_mask_zero.ipynb",
+)
+
+
+def _split_lesson_08(scope: str, nodeid: str) -> str:
+    if scope == "lesson 08" and _RIGHT_REPAIRS.search(nodeid):
+        return "lesson 08, right repairs"
+    return scope
+
+
 def pytest_xdist_make_scheduler(config, log):
     """The scheduler for `--dist loadscope`: notebooks and `_WHOLE_MODULES` whole, the rest
     test by test. Other modes keep xdist's default."""
@@ -71,6 +95,14 @@ def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     class NotebookScopeScheduling(LoadScopeScheduling):
+        def _assign_work_unit(self, node):
+            # xdist queues units by their number of tests; the longest (in seconds) go first.
+            if not getattr(self, "_longest_first", False):
+                self._longest_first = True
+                for scope in reversed([s for s in _LONGEST if s in self.workqueue]):
+                    self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
         def _split_scope(self, nodeid):
             path = nodeid.split("::", 1)[0]
             name = Path(path).name
@@ -82,10 +114,10 @@ def pytest_xdist_make_scheduler(config, log):
                 # lesson 08's repairs are trained once.
                 found = _EXERCISE_ID.search(nodeid)
                 if found:
-                    return "lesson " + found.group(1)[:2]
+                    return _split_lesson_08("lesson " + found.group(1)[:2], nodeid)
             lesson = _LESSON_MODULE.fullmatch(name)
             if lesson:  # a lesson's own tests read the same judges and trained repairs
-                return "lesson " + lesson.group(1)
+                return _split_lesson_08("lesson " + lesson.group(1), nodeid)
             return nodeid
 
     return NotebookScopeScheduling(config, log)

@@ -2,7 +2,7 @@
 (each by a test named after it), the repair's probe returning plain data only, and the repair
 thresholds separating the right repairs from the named wrong ones on the check's split. Every
 training is done once per answer function and shared by the tests (the probe keeps trained
-models; tests/conftest.py runs this module on the worker that replays the repair exercise).
+models; tests/conftest.py keeps each answer's tests on one worker).
 (The capstone's claims are checked on the committed grid: tests/test_findings.py.)"""
 
 from __future__ import annotations
@@ -162,13 +162,22 @@ def test_an_untrained_model_fails(progress_file):
     assert result.status is Status.FAILED
 
 
-def test_the_repair_thresholds_separate_the_right_repairs_from_the_named_wrong_ones():
-    """On the check's own split: every right repair (the reference and the alternatives) and every
-    named wrong one (the loss alone, with the encoder reading the padding; class weights on a
-    readable encoder) keeps a margin from the thresholds. Each is trained once for the whole
-    module and the replays of tests/test_exercises.py. (The broken model against fix 1 on every
-    seed of the grid: the test above.)"""
+# The repair thresholds on the check's own split, with margins: every right repair (the reference
+# and the alternatives) clears them, every named wrong one (the loss alone, with the encoder
+# reading the padding; class weights on a readable encoder) stays below one. Each answer is
+# trained once per worker (tests/conftest.py sends the right repairs to one worker and the wrong
+# ones to another). The broken model against fix 1, on every seed of the grid: the test above.
+
+
+def test_the_right_repairs_clear_the_repair_thresholds_by_a_margin():
     right = [_measured(a) for a in (answers.repair, *_exercise("repair").alternative_answers)]
+    accuracy = min(m["real_token_accuracy"] for m in right)
+    end = min(m["end_position_accuracy"] for m in right)
+    assert capstone.REPAIR_MIN_ACCURACY <= accuracy - 0.2, accuracy
+    assert capstone.REPAIR_MIN_END_POSITION <= end - 0.1, end
+
+
+def test_the_named_wrong_repairs_stay_below_a_repair_threshold_by_a_margin():
     unreadable = [
         _measured(a) for a in (answers.repair_class_weight_only, _repair_with_argmax_loss)
     ]
@@ -176,17 +185,12 @@ def test_the_repair_thresholds_separate_the_right_repairs_from_the_named_wrong_o
         _measured(a)
         for a in (answers.repair_mask_with_class_weight, _fix_1_with_class_weight_on_real_steps)
     ]
-
-    def accuracy(measured):
-        return [m["real_token_accuracy"] for m in measured]
-
-    def end(measured):
-        return [m["end_position_accuracy"] for m in measured]
-
-    low, high = max(accuracy(unreadable)), min(accuracy(right + weighted))
-    assert low + 0.2 <= capstone.REPAIR_MIN_ACCURACY <= high - 0.2, (low, high)
-    end_low, end_high = max(end(weighted)), min(end(right))
-    assert end_low + 0.05 <= capstone.REPAIR_MIN_END_POSITION <= end_high - 0.1, (end_low, end_high)
+    accuracy = max(m["real_token_accuracy"] for m in unreadable)
+    assert accuracy + 0.2 <= capstone.REPAIR_MIN_ACCURACY, accuracy
+    # class weights learn the tokens (well above the accuracy threshold) but misplace the end
+    assert min(m["real_token_accuracy"] for m in weighted) >= capstone.REPAIR_MIN_ACCURACY + 0.2
+    end = max(m["end_position_accuracy"] for m in weighted)
+    assert end + 0.05 <= capstone.REPAIR_MIN_END_POSITION, end
 
 
 # --------------------------------------------------------------------------- diagnosis cases
