@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 from test_grading_end_to_end import FIXTURES, ROOT, grade, read_rows
 
 QUICK = ["--cell-timeout", "20", "--notebook-timeout", "60"]
@@ -65,8 +66,15 @@ def test_two_shards_merged_give_the_same_grades_as_one_run(tmp_path):
 def test_an_interrupted_run_resumes_without_regrading(tmp_path):
     subs = tmp_path / "subs"
     subs.mkdir()
-    for name in ["ben__wrong.ipynb", "cleo__untouched.ipynb", "hal__cell_raises.ipynb"]:
+    for name in ["ben__wrong.ipynb", "hal__cell_raises.ipynb"]:
         shutil.copy(FIXTURES / name, subs / name)
+    # cleo's notebook sleeps 6 s first: the interrupt lands while it is being graded, however
+    # fast the others go and however late this process polls.
+    cleo = nbformat.read(FIXTURES / "cleo__untouched.ipynb", as_version=4)
+    cleo.cells.insert(1, nbformat.v4.new_code_cell("import time\n\ntime.sleep(6)"))
+    for number, cell in enumerate(cleo.cells):
+        cell.id = f"c{number:02d}"
+    nbformat.write(cleo, subs / "cleo__untouched.ipynb")
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [
