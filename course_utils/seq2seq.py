@@ -328,7 +328,7 @@ def train(
     if model.built:
         # Without a distribution strategy Keras 3 creates Adam's slots inside the first traced
         # training step, and a tf.function that creates variables is traced twice: building
-        # them here saves that second trace (about a third of a 6-epoch training on 2 cores)
+        # them here saves that second trace (2.5-3 s, a quarter of a 6-epoch training on 2 cores)
         # and changes no number (the slots start at zero either way).
         model.optimizer.build(model.trainable_variables)
     start = _time.perf_counter()

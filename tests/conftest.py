@@ -58,7 +58,7 @@ nbval.kernel.KernelManager = _UnixSocketKernelManager
 # would hand out whole modules, and one slow module would finish alone). xdist's own loadgroup
 # cannot do this under pytest 9.2: it renames `item._nodeid`, which pytest no longer reads.
 _WHOLE_MODULES = {"test_grading_end_to_end.py", "test_grading_sandbox.py"}
-_BY_EXERCISE = {"test_exercises.py"}
+_BY_LESSON = {"test_exercises.py"}
 _EXERCISE_ID = re.compile(r"\[(?:[^\]]*-)?(\d\d_[a-z0-9_]+/[a-z0-9_]+)")
 _LESSON_MODULE = re.compile(r"test_lesson_(\d\d)\.py")
 
@@ -108,7 +108,7 @@ def pytest_xdist_make_scheduler(config, log):
             name = Path(path).name
             if path.endswith(".ipynb") or name in _WHOLE_MODULES:
                 return path
-            if name in _BY_EXERCISE:
+            if name in _BY_LESSON:
                 # One lesson's replays on one worker: each judge (the reference's and every
                 # misconception's observations, seconds for a loss) is built once per seed, and
                 # lesson 08's repairs are trained once.
