@@ -49,15 +49,22 @@ nbval.kernel.KernelManager = _UnixSocketKernelManager
 
 
 # How `make test` shares work between its workers (`--dist loadscope`, refined here). A
-# notebook's cells run in order in one kernel, so a notebook is one unit of work; so is a module
-# whose module-scoped fixture is expensive (it grades a whole class, or a class of hostile
-# notebooks), so the fixture is built once.
+# notebook's cells run in order in one kernel, so a notebook is one unit of work. So are the
+# tests that mostly wait (on grading subprocesses, their kernels and their time limits; two
+# modules build a whole class in a module-scoped fixture): they wait one after another on one
+# worker while the others keep both cores busy (spread over the workers, two of them waited at
+# once for up to a minute, and a core stood idle).
 # So is a lesson: its exercises' replays (tests/test_exercises.py) and its own tests
 # (tests/test_lesson_NN.py) share judges and trained models.
 # Every other test is its own unit, which keeps the workers busy until the end (plain loadscope
 # would hand out whole modules, and one slow module would finish alone). xdist's own loadgroup
 # cannot do this under pytest 9.2: it renames `item._nodeid`, which pytest no longer reads.
-_WHOLE_MODULES = {"test_grading_end_to_end.py", "test_grading_sandbox.py"}
+_WAITING = {
+    "test_grading_end_to_end.py",
+    "test_grading_sandbox.py",
+    "test_grading_batch.py",
+    "test_kernel.py",
+}
 _BY_LESSON = {"test_exercises.py"}
 _EXERCISE_ID = re.compile(r"\[(?:[^\]]*-)?(\d\d_[a-z0-9_]+/[a-z0-9_]+)")
 _LESSON_MODULE = re.compile(r"test_lesson_(\d\d)\.py")
@@ -72,8 +79,10 @@ _RIGHT_REPAIRS = re.compile(
 )
 
 
-# The units that take longest on 2 cores, started first so none of them finishes alone.
+# The units that take longest on 2 cores, started first so none of them finishes alone (the
+# waiting tests first: they take about 2.5 minutes, one after another).
 _LONGEST = (
+    "waiting",
     "lesson 08",
     "lesson 08, right repairs",
     "lesson 07",
@@ -88,7 +97,7 @@ def _split_lesson_08(scope: str, nodeid: str) -> str:
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """The scheduler for `--dist loadscope`: notebooks and `_WHOLE_MODULES` whole, the rest
+    """The scheduler for `--dist loadscope`: notebooks, lessons and `_WAITING` whole, the rest
     test by test. Other modes keep xdist's default."""
     if config.getoption("dist") != "loadscope":
         return None
@@ -106,7 +115,9 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid):
             path = nodeid.split("::", 1)[0]
             name = Path(path).name
-            if path.endswith(".ipynb") or name in _WHOLE_MODULES:
+            if name in _WAITING:
+                return "waiting"
+            if path.endswith(".ipynb"):
                 return path
             if name in _BY_LESSON:
                 # One lesson's replays on one worker: each judge (the reference's and every
