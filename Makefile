@@ -75,6 +75,9 @@ NOTEBOOK_RUNS := tests/test_solutions_run.py tests/test_exercises_run.py
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# Bytecode for the course's own modules, which every worker, kernel and grading process
+	@# imports: Python only reads it where PYTHONDONTWRITEBYTECODE is set (as on CI machines).
+	@$(BIN)/python -m compileall -q course_utils
 	$(BIN)/python -m course_utils build-exercises --check
 	@$(BIN)/python -c "from course_utils.grading import sandbox; print('the grader isolates submissions with:', sandbox.isolation())"
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope tests notebooks \
