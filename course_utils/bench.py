@@ -248,6 +248,9 @@ def bench_suite() -> int:
     if done.returncode != 0:
         print(done.stdout[-3000:] + done.stderr[-2000:])
         return 1
+    warnings = done.stdout.partition("warnings summary ")[2]
+    if warnings:  # a warning in a green run is news too: show it
+        print("\n" + warnings.partition("\n-- Docs:")[0].strip("= \n")[:3000])
     return 0
 
 
