@@ -6,6 +6,10 @@ Elsewhere (Windows has no SIGALRM; checks run from a thread) a watchdog thread a
 interpreter to raise `TimeLimitExceeded` in the thread running the block
 (`PyThreadState_SetAsyncExc`). That reaches any loop of Python code, such as `while True: pass`;
 a single long call into C code is interrupted when it returns.
+
+Either way the exception is raised again every `AGAIN` seconds until the block ends: Python
+ignores an exception raised while a finalizer (`__del__`) runs, and garbage collection can run
+one at any moment (TensorFlow's functions have them), so a first exception can be lost.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+# Seconds between repeats of the exception once the time is up.
+AGAIN = 0.1
 
 
 class TimeLimitExceeded(BaseException):
@@ -36,12 +43,17 @@ def _alarm(seconds: float) -> Iterator[None]:
         raise TimeLimitExceeded()
 
     previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, AGAIN)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        while True:  # a repeat that goes off on the way out must not leave the timer running
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+                break
+            except TimeLimitExceeded:
+                continue
 
 
 def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> int:
@@ -59,23 +71,30 @@ def _watchdog(seconds: float) -> Iterator[None]:
     stop = threading.Event()
 
     def watch() -> None:
-        if stop.wait(seconds):
-            return
-        with lock:
-            if not state["done"]:
-                state["fired"] = _set_async_exc(target, TimeLimitExceeded) == 1
+        wait = seconds
+        while not stop.wait(wait):
+            with lock:
+                if state["done"]:
+                    return
+                state["fired"] = _set_async_exc(target, TimeLimitExceeded) == 1 or state["fired"]
+            wait = AGAIN
 
     thread = threading.Thread(target=watch, name="course-time-limit", daemon=True)
     thread.start()
     try:
         yield
     finally:
-        with lock:
-            state["done"] = True
-            if state["fired"]:
-                # The block ended before the exception was delivered: cancel it, so it cannot
-                # go off later in unrelated code.
-                _set_async_exc(target, None)
+        while True:  # a repeat delivered on the way out must not keep the watchdog firing
+            try:
+                with lock:
+                    state["done"] = True
+                    if state["fired"]:
+                        # One may be scheduled and not yet delivered: cancel it, so it cannot
+                        # go off later in unrelated code.
+                        _set_async_exc(target, None)
+                break
+            except TimeLimitExceeded:
+                continue
         stop.set()
         thread.join()
 

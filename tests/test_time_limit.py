@@ -44,6 +44,36 @@ def test_an_endless_loop_is_stopped(platform_signals, loop):
     assert time.monotonic() - start < 3
 
 
+def _spin(seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+class _SlowFinalizer:
+    """An object whose `__del__` runs for half a second: Python ignores an exception raised
+    while a finalizer runs (garbage collection can run one at any moment; TensorFlow's
+    functions have them)."""
+
+    def __del__(self):
+        _spin(0.5)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_limit_lost_in_a_finalizer_goes_off_again(platform_signals):
+    start = time.monotonic()
+    with pytest.raises(TimeLimitExceeded), time_limit(0.2):
+        _SlowFinalizer()  # dropped at once: its __del__ runs past the limit, which is lost there
+        _spin(5)  # the learner's endless loop (bounded here, so that a failure ends)
+    assert time.monotonic() - start < 2
+
+
+def test_no_repeat_goes_off_after_the_block_that_ran_out(platform_signals):
+    with pytest.raises(TimeLimitExceeded), time_limit(0.1):
+        _spin(5)
+    _spin(0.5)  # Python code runs on: the repeats stopped with the block
+
+
 def _told(observed, timeout):
     return describe_difference(observed, {"outcome": "value"}, what="it", timeout=timeout)
 
