@@ -24,7 +24,7 @@ import numpy as np
 
 from . import styles
 from .judging import Judge, Misconception, Observation, Status, Verdict
-from .probing import Case, Probe, call
+from .probing import Case, Probe, call, trusted
 from .time_limit import TimeLimitExceeded as _Timeout
 
 PASSED = Status.PASSED.value
@@ -213,13 +213,12 @@ class Exercise:
             cases = self.cases_for(seed)
             options = dict(self.judge)
             options.setdefault("case_notes", [c.note for c in cases])
-            self._judges[key] = Judge(
-                reference=self.observe(self.reference_answer, cases),
-                misconceptions=[
+            with trusted():  # the course's own answers: a stall is not their timeout
+                reference = self.observe(self.reference_answer, cases)
+                misconceptions = [
                     (m, self.observe(self.resolve(m.answer), cases)) for m in self.misconceptions
-                ],
-                **options,
-            )
+                ]
+            self._judges[key] = Judge(reference=reference, misconceptions=misconceptions, **options)
         return self._judges[key]
 
     def verdict(self, answer: Any, seed: int | None = None) -> Verdict:

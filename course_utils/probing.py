@@ -28,6 +28,26 @@ from .time_limit import TimeLimitExceeded, time_limit
 
 # How long one call of a learner's function may take before it counts as an endless loop.
 DEFAULT_CALL_TIMEOUT = 20.0
+# Calls of the course's own answers (the reference and the misconceptions a judge observes, under
+# `trusted()`) get this many times as long: a machine that stalls for a learner's limit must not
+# store a timeout as the reference's behaviour for the rest of the session.
+TRUSTED_FACTOR = 10
+_TRUSTED = [False]
+
+
+@contextmanager
+def trusted() -> Iterator[None]:
+    """Inside this block, calls are the course's own answers: `limit` stretches every limit."""
+    previous, _TRUSTED[0] = _TRUSTED[0], True
+    try:
+        yield
+    finally:
+        _TRUSTED[0] = previous
+
+
+def limit(seconds: float) -> float:
+    """The time limit for a call allowed `seconds`: longer for the course's own answers."""
+    return seconds * TRUSTED_FACTOR if _TRUSTED[0] else seconds
 
 
 @dataclass(frozen=True)
@@ -119,9 +139,9 @@ def run(fn: Any, case: Case, *, timeout: float | None = None) -> tuple[Observati
     ran out of time)."""
     if not callable(fn):
         return {"outcome": NOT_CALLABLE, "type": type(fn).__name__}, None
-    limit = DEFAULT_CALL_TIMEOUT if timeout is None else timeout
+    seconds = limit(DEFAULT_CALL_TIMEOUT if timeout is None else timeout)
     try:
-        with time_limit(limit):
+        with time_limit(seconds):
             value = fn(*copy_args(case.args), **copy_args(case.kwargs))
     except NotImplementedError:
         return {"outcome": NOT_ATTEMPTED}, None
@@ -218,7 +238,7 @@ def gradient_reaches(fn: Any, arrays: tuple, extra: tuple = ()) -> bool:
     # An eager tensor, watched: what `fit` hands a loss (a tf.Variable breaks `ops.argmax`).
     y_pred = tf.constant(np.asarray(arrays[1], dtype="float32"))
     try:
-        with tf.GradientTape() as tape, time_limit(DEFAULT_CALL_TIMEOUT):
+        with tf.GradientTape() as tape, time_limit(limit(DEFAULT_CALL_TIMEOUT)):
             tape.watch(y_pred)
             loss = tf.reduce_sum(tf.convert_to_tensor(fn(y_true, y_pred, *extra), tf.float32))
         grad = tape.gradient(loss, y_pred)

@@ -214,3 +214,44 @@ def test_checking_and_grading_do_not_import_progress():
             for alias in node.names
         } | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         assert not any(n == "progress" or n.endswith(".progress") for n in names), path.name
+
+
+def test_a_stall_while_the_judge_observes_the_reference_is_not_stored_as_its_timeout(
+    monkeypatch,
+):
+    """The judge observes the course's own answers with `probing.TRUSTED_FACTOR` times the
+    limit: a machine that stalls for a learner's limit (here the reference's first call takes
+    twice that) still gets the reference's values, and a right answer passes."""
+    import time
+
+    monkeypatch.setattr(probing, "DEFAULT_CALL_TIMEOUT", 0.2)
+    stalled = []
+
+    def stalls_once(x):
+        if not stalled:
+            stalled.append(1)
+            time.sleep(0.4)
+        return _double(x)
+
+    # Under a learner's limit the stall is a timeout ...
+    assert probing.run(stalls_once, Case((np.array([1]),)))[0] == {"outcome": "timeout"}
+    stalled.clear()
+    ex = _exercise()
+    ex.reference = stalls_once
+    # ... while the judge waits it out, and a right answer passes.
+    assert ex.judge_for(None).reference[0]["outcome"] == "value"
+    assert stalled == [1]
+    assert ex.evaluate(lambda x: np.asarray(x) * 2).status is Status.PASSED
+
+
+def test_a_learners_answer_keeps_the_learners_limit():
+    """Outside the judge's own observations a slow answer still runs out of time."""
+    import time
+
+    def slow():
+        time.sleep(0.3)
+        return 1
+
+    assert probing.run(slow, Case(), timeout=0.1)[0] == {"outcome": "timeout"}
+    with probing.trusted():
+        assert probing.run(slow, Case(), timeout=0.1) == (None, 1)

@@ -125,7 +125,7 @@ def _attempt(stage: str, fn) -> tuple[Observation | None, Any]:
     the `stage` ("create", "call", "model") where it failed. A bare NotImplementedError is the
     untouched stub; one with a message is the learner's error (NumPy on a symbolic tensor)."""
     try:
-        with time_limit(probing.DEFAULT_CALL_TIMEOUT):
+        with time_limit(probing.limit(probing.DEFAULT_CALL_TIMEOUT)):
             return None, fn()
     except TimeLimitExceeded:
         return {"outcome": TIMEOUT}, None
