@@ -76,11 +76,18 @@ def test_an_interrupted_run_resumes_without_regrading(tmp_path):
         cell.id = f"c{number:02d}"
     nbformat.write(cleo, subs / "cleo__untouched.ipynb")
     out = tmp_path / "out"
+    # Started as from a terminal, with SIGINT at its default: in a background job the shell
+    # starts every process with SIGINT ignored, and Python keeps ignoring it (this test failed
+    # when `make test` itself ran in a background job).
+    as_from_a_terminal = (
+        "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "runpy.run_module('course_utils', run_name='__main__', alter_sys=True)"
+    )
     proc = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "course_utils",
+            "-c",
+            as_from_a_terminal,
             "grade",
             str(subs),
             "-o",
