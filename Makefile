@@ -71,12 +71,11 @@ NOTEBOOK_RUNS := tests/test_solutions_run.py tests/test_exercises_run.py
 # Lint, drift check, unit tests (every exercise's answers replayed in process), then every
 # lecture compared with nbval. --dist loadscope keeps one notebook's cells on one worker
 # (tests/conftest.py groups them, and a lesson's exercise tests) and hands every other test out
-# on its own.
+# on its own. `compileall` writes the bytecode every worker, kernel and grading process reads
+# for course_utils: where PYTHONDONTWRITEBYTECODE is set (as on this machine) Python never does.
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	@# Bytecode for the course's own modules, which every worker, kernel and grading process
-	@# imports: Python only reads it where PYTHONDONTWRITEBYTECODE is set (as on CI machines).
 	@$(BIN)/python -m compileall -q course_utils
 	$(BIN)/python -m course_utils build-exercises --check
 	@$(BIN)/python -c "from course_utils.grading import sandbox; print('the grader isolates submissions with:', sandbox.isolation())"

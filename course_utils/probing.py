@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,22 +33,22 @@ DEFAULT_CALL_TIMEOUT = 20.0
 # `trusted()`) get this many times as long: a machine that stalls for a learner's limit must not
 # store a timeout as the reference's behaviour for the rest of the session.
 TRUSTED_FACTOR = 10
-_TRUSTED = [False]
+_TRUSTED: ContextVar[bool] = ContextVar("trusted", default=False)  # per thread
 
 
 @contextmanager
 def trusted() -> Iterator[None]:
     """Inside this block, calls are the course's own answers: `limit` stretches every limit."""
-    previous, _TRUSTED[0] = _TRUSTED[0], True
+    token = _TRUSTED.set(True)
     try:
         yield
     finally:
-        _TRUSTED[0] = previous
+        _TRUSTED.reset(token)
 
 
 def limit(seconds: float) -> float:
     """The time limit for a call allowed `seconds`: longer for the course's own answers."""
-    return seconds * TRUSTED_FACTOR if _TRUSTED[0] else seconds
+    return seconds * TRUSTED_FACTOR if _TRUSTED.get() else seconds
 
 
 @dataclass(frozen=True)

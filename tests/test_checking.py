@@ -3,6 +3,8 @@ is cases, a probe that writes down what the answer did, and a judge that names t
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -222,8 +224,6 @@ def test_a_stall_while_the_judge_observes_the_reference_is_not_stored_as_its_tim
     """The judge observes the course's own answers with `probing.TRUSTED_FACTOR` times the
     limit: a machine that stalls for a learner's limit (here the reference's first call takes
     twice that) still gets the reference's values, and a right answer passes."""
-    import time
-
     monkeypatch.setattr(probing, "DEFAULT_CALL_TIMEOUT", 0.2)
     stalled = []
 
@@ -246,7 +246,6 @@ def test_a_stall_while_the_judge_observes_the_reference_is_not_stored_as_its_tim
 
 def test_a_learners_answer_keeps_the_learners_limit():
     """Outside the judge's own observations a slow answer still runs out of time."""
-    import time
 
     def slow():
         time.sleep(0.3)
@@ -255,3 +254,18 @@ def test_a_learners_answer_keeps_the_learners_limit():
     assert probing.run(slow, Case(), timeout=0.1)[0] == {"outcome": "timeout"}
     with probing.trusted():
         assert probing.run(slow, Case(), timeout=0.1) == (None, 1)
+
+
+def test_a_judge_built_in_one_thread_does_not_stretch_a_check_in_another():
+    import threading
+
+    seen = {}
+
+    def learner():
+        seen["observed"] = probing.run(lambda: time.sleep(0.3) or 1, Case(), timeout=0.1)[0]
+
+    with probing.trusted():
+        thread = threading.Thread(target=learner)
+        thread.start()
+        thread.join()
+    assert seen["observed"] == {"outcome": "timeout"}

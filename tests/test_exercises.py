@@ -152,7 +152,7 @@ def test_a_misconception_observed_again_is_observed_the_same(ex, progress_file):
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
 @pytest.mark.parametrize("bad", list(BAD_INPUTS), ids=list(BAD_INPUTS))
 def test_bad_input_gets_a_sentence_not_a_traceback(ex, bad, progress_file, monkeypatch):
-    ex.judge_for(None)  # the reference's observations, under the check's own time limit
+    ex.judge_for(None)  # the judge's own observations, before the limit is shortened
     # A short limit for the answer: the endless loop spins until it runs out (26 of them).
     monkeypatch.setattr(probing, "DEFAULT_CALL_TIMEOUT", 0.25)
     result = ex.evaluate(BAD_INPUTS[bad])
