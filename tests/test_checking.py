@@ -170,6 +170,31 @@ def test_a_loss_is_traced_like_fit_with_an_unknown_batch_size():
     assert np.asarray(out).tolist() == [2.0, 2.0]
 
 
+def test_only_the_course_s_own_answers_reuse_their_trace():
+    """A judge's own observations (under `trusted()`) keep their trace per input shapes; a
+    learner's function is traced at every call, so a global changed between two checks is seen
+    (a kept trace would have frozen the old value in)."""
+    traces, scale = [], {"now": 2.0}
+
+    def loss(y_true, y_pred):
+        traces.append(1)
+        return scale["now"] * y_pred[:, 0]
+
+    arrays = (np.zeros((2, 3)), np.ones((2, 3)))
+    for now in (2.0, 3.0):
+        scale["now"] = now
+        failed, out = probing.compiled_call(loss, arrays)
+        assert failed is None and np.asarray(out).tolist() == [now, now]
+    assert len(traces) == 2
+
+    traces.clear()
+    with probing.trusted():
+        probing.compiled_call(loss, arrays)
+    probing.compiled_call(loss, arrays)  # the kept trace, replayed as a learner's call
+    probing.compiled_call(loss, (np.zeros((2, 4)), np.ones((2, 4))))  # other shapes: traced
+    assert len(traces) == 2
+
+
 def test_numpy_on_a_symbolic_tensor_is_named_not_an_untouched_stub():
     def numpy_loss(y_true, y_pred):
         return np.mean(np.log(y_pred))
