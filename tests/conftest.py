@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 import shutil
@@ -142,14 +141,6 @@ def pytest_xdist_make_scheduler(config, log):
             return nodeid
 
     return NotebookScopeScheduling(config, log)
-
-
-def pytest_collection_finish(session):
-    """Exempt what collection built (TensorFlow, Keras and every lesson: most of a worker's
-    objects) from the garbage collector: its full collections then walk only what the tests
-    create. They took 5-9 s of CPU per worker in a `make test` before."""
-    gc.collect()
-    gc.freeze()
 
 
 @pytest.fixture
