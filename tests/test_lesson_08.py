@@ -128,6 +128,35 @@ def test_the_repair_judge_scores_ids_against_targets_it_owns():
     assert public(end_only).message == capstone.ENCODER_READS_PADDING
 
 
+def test_garbage_collection_is_not_charged_to_the_learner_s_training(monkeypatch):
+    """A collection whose finalizers stall (as TensorFlow's once did, past the whole limit) runs
+    outside the repair's time limit: the collector is paused while the answer runs."""
+    import gc
+    import time
+
+    import keras
+
+    freed = []
+
+    class SlowToFree:
+        def __del__(self):
+            time.sleep(0.6)  # twice the limit below
+            freed.append(True)
+
+    def answer(train, seed=0):
+        cycle = SlowToFree()
+        cycle.me = cycle
+        del cycle
+        _ = [[] for _ in range(20_000)]  # enough new objects to start a collection
+        time.sleep(0.15)  # the training itself, well within the limit
+        return keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+
+    monkeypatch.setattr(capstone.probing, "DEFAULT_CALL_TIMEOUT", 0.05)  # a 0.3 s limit
+    failed, model = capstone._train(answer, _exercise("repair").cases_for(None)[0])
+    assert failed is None and capstone._is_model(model)
+    assert freed == [True] and gc.isenabled()
+
+
 def test_building_the_repair_judge_trains_nothing(monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("the judge trained a model")

@@ -13,6 +13,7 @@ end token sits in its place. How the repair is written does not matter. The answ
 
 from __future__ import annotations
 
+import gc
 import re
 import traceback
 from dataclasses import dataclass, field
@@ -191,8 +192,21 @@ def _train(answer, case: Case):
             causes.extend(name for name, sign in _CAUSES.items() if sign.search(text))
             raise
 
-    # Training takes seconds; the limit still stops a function that never returns.
-    failed, model = probing.run(answer_, case, timeout=probing.DEFAULT_CALL_TIMEOUT * 6)
+    # Training takes seconds; the limit still stops a function that never returns. The cyclic
+    # garbage collector waits until the answer returns: its collections run TensorFlow's
+    # finalizers for earlier models' traced graphs, and under `make test` one such collection in
+    # the middle of a training took 46 s with the CPU idle (a 53 s stall), and once this whole
+    # limit ran out inside `ConcreteFunctionGarbageCollector.__del__`, so a repair was timed
+    # out. The course collects just before and after the answer, outside the learner's limit.
+    gc.collect()
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        failed, model = probing.run(answer_, case, timeout=probing.DEFAULT_CALL_TIMEOUT * 6)
+    finally:
+        if paused:
+            gc.enable()
+    gc.collect()
     if failed is not None and failed["outcome"] == RAISED and causes:
         failed["extra"] = {"cause": causes[0]}
     if _is_model(model) or failed is not None and failed["outcome"] == RAISED:
