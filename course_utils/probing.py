@@ -218,6 +218,14 @@ _TRACED: dict[tuple, tuple[Any, Any]] = {}
 _TRACED_KEEP = 256
 
 
+def keep(store: dict, key: Any, value: Any, size: int) -> None:
+    """Store `value` under `key`, dropping the oldest entries so that `store` keeps at most
+    `size`: the bounded caches of traced losses (here) and trained repairs (lesson 08)."""
+    while len(store) >= size:
+        store.pop(next(iter(store)))
+    store[key] = value
+
+
 def compiled_call(fn: Any, arrays: tuple, extra: tuple = (), *, timeout: float | None = None):
     """Call `fn` the way Keras calls a loss inside `fit`: traced by `tf.function` without
     AutoGraph, on float32 tensors whose batch size is unknown while tracing; `extra` arguments
@@ -244,9 +252,7 @@ def compiled_call(fn: Any, arrays: tuple, extra: tuple = (), *, timeout: float |
             )
         failed, value = run(compiled, Case(tuple(tensors)), timeout=timeout)
     if kept is None and failed is None and _TRUSTED.get():
-        while len(_TRACED) >= _TRACED_KEEP:
-            _TRACED.pop(next(iter(_TRACED)))
-        _TRACED[key] = (fn, compiled)
+        keep(_TRACED, key, (fn, compiled), _TRACED_KEEP)
     return failed, value
 
 

@@ -199,20 +199,18 @@ def _train(answer, case: Case):
     # limit ran out inside `ConcreteFunctionGarbageCollector.__del__`, so a repair was timed
     # out. The course collects just before and after the answer, outside the learner's limit.
     gc.collect()
-    paused = gc.isenabled()
+    enabled = gc.isenabled()
     gc.disable()
     try:
         failed, model = probing.run(answer_, case, timeout=probing.DEFAULT_CALL_TIMEOUT * 6)
     finally:
-        if paused:
+        if enabled:
             gc.enable()
     gc.collect()
     if failed is not None and failed["outcome"] == RAISED and causes:
         failed["extra"] = {"cause": causes[0]}
     if _is_model(model) or failed is not None and failed["outcome"] == RAISED:
-        while len(_TRAINED) >= _TRAINED_KEEP:
-            _TRAINED.pop(next(iter(_TRAINED)))
-        _TRAINED[key] = (answer, failed, model)
+        probing.keep(_TRAINED, key, (answer, failed, model), _TRAINED_KEEP)
     return failed, model
 
 
