@@ -130,7 +130,8 @@ def test_the_repair_judge_scores_ids_against_targets_it_owns():
 
 def test_garbage_collection_is_not_charged_to_the_learner_s_training(monkeypatch):
     """A collection whose finalizers stall (as TensorFlow's once did, past the whole limit) runs
-    outside the repair's time limit: the collector is paused while the answer runs."""
+    outside the repair's time limit: the collector is paused while the answer runs, and the
+    cycles the answer made are freed once it has returned."""
     import gc
     import time
 
@@ -153,10 +154,18 @@ def test_garbage_collection_is_not_charged_to_the_learner_s_training(monkeypatch
         time.sleep(0.2)  # the training itself, well within the limit
         return model
 
+    collections = []
+    collect = gc.collect
+    monkeypatch.setattr(
+        gc, "collect", lambda generation=2: collections.append(generation) or collect(generation)
+    )
     monkeypatch.setattr(capstone.probing, "DEFAULT_CALL_TIMEOUT", 0.25)  # a 1.5 s limit
     failed, trained = capstone._train(answer, _exercise("repair").cases_for(None)[0])
     assert failed is None and trained is model
     assert freed == [True] and gc.isenabled()
+    # Freed by a collection of the young generations only: a full one walks all of TensorFlow
+    # (0.5 to 1 s in a test worker, at every check).
+    assert collections and max(collections) < 2, collections
 
 
 def test_building_the_repair_judge_trains_nothing(monkeypatch):

@@ -197,8 +197,11 @@ def _train(answer, case: Case):
     # finalizers for earlier models' traced graphs, and under `make test` one such collection in
     # the middle of a training took 46 s with the CPU idle (a 53 s stall), and once this whole
     # limit ran out inside `ConcreteFunctionGarbageCollector.__del__`, so a repair was timed
-    # out. The course collects just before and after the answer, outside the learner's limit.
-    gc.collect()
+    # out. Once the answer has returned, the course collects the young generations, outside the
+    # learner's limit: while the collector is paused everything the training allocates stays
+    # young, so that frees the training's own cycles. A full collection here walked every
+    # object TensorFlow and the earlier trainings had left (0.5 to 1 s each, 42 s of one
+    # `make test` worker); older garbage waits for the collector's own full collections.
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -206,7 +209,7 @@ def _train(answer, case: Case):
     finally:
         if enabled:
             gc.enable()
-    gc.collect()
+    gc.collect(1)
     if failed is not None and failed["outcome"] == RAISED and causes:
         failed["extra"] = {"cause": causes[0]}
     if _is_model(model) or failed is not None and failed["outcome"] == RAISED:
