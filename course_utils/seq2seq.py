@@ -318,7 +318,7 @@ def train(
     epoch with one). Returns `(history, seconds)`, history = `{"loss": [one value per epoch]}`."""
     import keras
 
-    from .training_progress import TrainingProgress  # one updating line in a notebook, else nothing
+    from . import training_progress  # one updating line in a notebook, else nothing
 
     keras.utils.set_random_seed(seed)
     model.compile(
@@ -340,17 +340,27 @@ def train(
         batch_size=config.batch_size,
         shuffle=True,
         verbose=0,
-        callbacks=[TrainingProgress("training"), *(callbacks or [])],
+        callbacks=[*training_progress.in_a_kernel("training"), *(callbacks or [])],
     )
     seconds = _time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fitted.history.items()}
     return TrainResult(history, seconds)
 
 
-def predict_ids(model, data: Seq2SeqData) -> np.ndarray:
-    """(n, time) argmax ids of the model's predictions under teacher forcing."""
-    probs = model.predict(data.inputs, batch_size=256, verbose=0)
-    return np.argmax(probs, axis=-1).astype("int32")
+def predict_ids(model, data: Seq2SeqData, batch_size: int = 256) -> np.ndarray:
+    """(n, time) argmax ids of the model's predictions under teacher forcing.
+
+    Batch by batch with `predict_on_batch`: the same traced step on the same batches as
+    `model.predict(data.inputs, batch_size=256)`, so the same numbers, without the tf.data
+    pipeline `predict` builds at every call (setting it up cost more than predicting 500
+    sequences: 0.3 s of CPU a call on 2 cores)."""
+    probs = [
+        np.asarray(model.predict_on_batch([x[start : start + batch_size] for x in data.inputs]))
+        for start in range(0, len(data), batch_size)
+    ]
+    if not probs:  # no sequences
+        return np.zeros(data.targets.shape, dtype="int32")
+    return np.argmax(np.concatenate(probs), axis=-1).astype("int32")
 
 
 def greedy_ids(model, data: Seq2SeqData) -> np.ndarray:

@@ -30,6 +30,14 @@ def _shell():
     return shell if shell is not None and hasattr(shell, "kernel") else None
 
 
+def in_a_kernel(label: str = "training") -> list:
+    """`[TrainingProgress(label)]` inside a Jupyter kernel, where it shows its line; `[]`
+    elsewhere, where it would show nothing and still cost time: a callback with a per-batch hook
+    makes Keras run the callbacks after every step in step with training, instead of beside it
+    (0.3 to 0.8 s of CPU in a 6-epoch training of the course's toy task)."""
+    return [TrainingProgress(label)] if _shell() is not None else []
+
+
 class TrainingProgress(keras.callbacks.Callback):
     """One updating line for a `fit` that runs longer than `after` seconds (see module doc)."""
 

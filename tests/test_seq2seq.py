@@ -191,3 +191,14 @@ def test_train_traces_its_step_once_and_gives_the_numbers_of_a_plain_fit(fixed, 
     assert len(traced) == 3  # the plain fit traces twice
     for ours, theirs in zip(model.weights, plain.weights, strict=True):
         np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
+
+
+def test_predict_ids_are_those_of_a_plain_predict(fixed):
+    """`predict_ids` runs the batches itself (no tf.data pipeline) and gives the ids of
+    `model.predict(..., batch_size=256)`, a partial last batch included. An untrained model's
+    probabilities are nearly uniform, so a difference in their last bits would move ids."""
+    model = s.build_model(fixed.vocab_size, units=8, embed_dim=4, mask_zero=True, seed=2)
+    data = fixed.take(np.arange(300))  # a batch of 256, then one of 44
+    plain = model.predict(data.inputs, batch_size=256, verbose=0)
+    np.testing.assert_array_equal(s.predict_ids(model, data), np.argmax(plain, axis=-1))
+    assert s.predict_ids(model, data.take(np.arange(0))).shape == (0, data.targets.shape[1])

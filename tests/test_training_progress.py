@@ -69,3 +69,14 @@ def test_outside_a_kernel_the_callback_only_keeps_its_lines():
     progress = TrainingProgress(after=0, every=0)
     model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=2, verbose=0, callbacks=[progress])
     assert progress.shown and progress.shown[-1].startswith("⏳ training: epoch 2/2 · loss ")
+
+
+def test_a_fit_outside_a_kernel_gets_no_callback_to_run_in_step_with_it(monkeypatch):
+    """Outside a kernel the line is never shown, and a per-batch hook would make Keras run the
+    callbacks after every training step instead of beside it: `seq2seq.train` leaves it out."""
+    from course_utils import training_progress
+
+    assert training_progress.in_a_kernel() == []
+    monkeypatch.setattr(training_progress, "_shell", lambda: object())
+    (inside,) = training_progress.in_a_kernel("toy model")
+    assert isinstance(inside, training_progress.TrainingProgress) and inside.label == "toy model"
