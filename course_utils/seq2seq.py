@@ -347,7 +347,7 @@ def train(
     return TrainResult(history, seconds)
 
 
-def predict_ids(model, data: Seq2SeqData, batch_size: int = 256) -> np.ndarray:
+def predict_ids(model, data: Seq2SeqData) -> np.ndarray:
     """(n, time) argmax ids of the model's predictions under teacher forcing.
 
     Batch by batch with `predict_on_batch`: the same traced step on the same batches as
@@ -355,8 +355,8 @@ def predict_ids(model, data: Seq2SeqData, batch_size: int = 256) -> np.ndarray:
     pipeline `predict` builds at every call (setting it up cost more than predicting 500
     sequences: 0.3 s of CPU a call on 2 cores)."""
     probs = [
-        np.asarray(model.predict_on_batch([x[start : start + batch_size] for x in data.inputs]))
-        for start in range(0, len(data), batch_size)
+        np.asarray(model.predict_on_batch([x[start : start + 256] for x in data.inputs]))
+        for start in range(0, len(data), 256)
     ]
     if not probs:  # no sequences
         return np.zeros(data.targets.shape, dtype="int32")

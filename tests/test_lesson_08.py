@@ -179,15 +179,10 @@ def test_building_the_repair_judge_trains_nothing(monkeypatch):
 
 def test_the_repair_check_rejects_the_argmax_loss_alone_naming_the_encoder():
     """The argmax rule alone, with the encoder reading the padding (the grid's post/argmax),
-    stays below the accuracy threshold on every seed; the judge's first rule names what such a
-    model does."""
+    stays below the accuracy threshold by a margin on every seed; what the judge says of a model
+    that gets the tokens wrong: `test_the_repair_judge_scores_ids_against_targets_it_owns`."""
     accuracy = _grid().values("post", "argmax", "real_token_accuracy")
     assert accuracy.max() + 0.2 <= capstone.REPAIR_MIN_ACCURACY, accuracy
-    name, does = capstone._BEHAVIOURS[0]
-    assert name == "encoder reads the padding"
-    assert does({"real_token_accuracy": float(accuracy.max()), "end_position_accuracy": 1.0})
-    (says,) = [m.says for m in _exercise("repair").misconceptions if m.key == name]
-    assert says == capstone.ENCODER_READS_PADDING and "encoder reads the padding" in says
 
 
 def test_the_repair_threshold_sits_between_the_broken_model_and_the_mask_on_every_seed():
